@@ -1,0 +1,1 @@
+"""Client organisations, users, roles, web sessions and API tokens."""
