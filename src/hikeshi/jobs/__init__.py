@@ -1,0 +1,1 @@
+"""Durable jobs and timers: a database-backed queue, periodic scheduling and the worker."""
