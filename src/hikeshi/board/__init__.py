@@ -1,0 +1,1 @@
+"""The supervisor board (SVボード): live feed and announcements to the floor (全体連絡)."""

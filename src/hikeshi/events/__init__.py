@@ -1,0 +1,1 @@
+"""Live events for browsers (SVボード), published only after the transaction commits."""
