@@ -40,6 +40,19 @@ class Settings(BaseSettings):
     run_worker_in_server: bool = True
     worker_poll_seconds: float = Field(default=1.0, gt=0)
     job_lease_seconds: int = Field(default=60, ge=5)
+    # Department notifications (連絡体制): real SMTP and Slack/Teams incoming webhooks.
+    smtp_host: str | None = Field(default=None, description="SMTP server; unset = email off")
+    smtp_port: int = 25
+    smtp_from: str = "hikeshi@localhost"
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Public pages (お知らせ, 対象製品の確認): per-client-address limit on serial checks.
+    serial_check_per_minute: int = Field(default=10, ge=1)
+    public_base_url: str = "http://127.0.0.1:8000"
+    # Extra playbook pack directories, searched after the shipped packs (os.pathsep-separated).
+    playbook_dirs: str = ""
     log_json: bool = True
     log_level: str = "INFO"
     timezone: str = "Asia/Tokyo"

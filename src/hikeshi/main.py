@@ -30,8 +30,15 @@ from hikeshi.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from hikeshi.incidents.api import router as incidents_router
+from hikeshi.incidents.pages import router as incidents_pages_router
+from hikeshi.incidents.public import router as public_router
 from hikeshi.jobs.worker import start_worker_thread
+from hikeshi.notify.api import router as notify_router
+from hikeshi.notify.pages import router as notify_pages_router
 from hikeshi.observability import request_middleware
+from hikeshi.risks.api import router as risks_router
+from hikeshi.risks.pages import router as risks_pages_router
 from hikeshi.web.pages import render_error, static_files
 from hikeshi.web.pages import router as pages_router
 
@@ -86,7 +93,14 @@ def create_app(
     api.include_router(auth_router)
     api.include_router(audit_router)
     api.include_router(board_router)
+    api.include_router(risks_router)
+    api.include_router(incidents_router)
+    api.include_router(notify_router)
     app.include_router(api)
+    app.include_router(public_router)  # お知らせ pages: no login
+    app.include_router(incidents_pages_router)
+    app.include_router(risks_pages_router)
+    app.include_router(notify_pages_router)
     app.include_router(pages_router)
     app.mount("/static", static_files(), name="static")
 

@@ -4,6 +4,18 @@ from hikeshi.audit import models as audit_models
 from hikeshi.auth import models as auth_models
 from hikeshi.board import models as board_models
 from hikeshi.db import Base
+from hikeshi.incidents import models as incidents_models
 from hikeshi.jobs import models as jobs_models
+from hikeshi.notify import models as notify_models
+from hikeshi.risks import models as risks_models
 
-__all__ = ["Base", "audit_models", "auth_models", "board_models", "jobs_models"]
+__all__ = [
+    "Base",
+    "audit_models",
+    "auth_models",
+    "board_models",
+    "incidents_models",
+    "jobs_models",
+    "notify_models",
+    "risks_models",
+]

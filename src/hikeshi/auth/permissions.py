@@ -16,20 +16,43 @@ class Permission(enum.StrEnum):
     orgs_manage = "orgs:manage"
     tokens_manage = "tokens:manage"
     admin_pages = "admin:pages"
+    # Crisis desk (issue 3)
+    risks_read = "risks:read"
+    risks_manage = "risks:manage"
+    incidents_read = "incidents:read"
+    incidents_launch = "incidents:launch"
+    incidents_manage = "incidents:manage"
+    notices_edit = "notices:edit"
+    notices_approve = "notices:approve"  # the approver's department is checked per notice
+    notices_publish = "notices:publish"
+    roster_manage = "roster:manage"
 
 
-_BASE = frozenset({Permission.org_read})
+_BASE = frozenset({Permission.org_read, Permission.incidents_read})
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.operator: _BASE,
-    Role.specialist: _BASE,
-    Role.supervisor: _BASE | {Permission.board_view, Permission.board_post},
+    Role.specialist: _BASE
+    | {
+        Permission.risks_read,
+        Permission.notices_edit,
+        Permission.notices_approve,
+        Permission.notices_publish,
+    },
+    Role.supervisor: _BASE | {Permission.board_view, Permission.board_post, Permission.risks_read},
     Role.manager: _BASE
     | {
         Permission.board_view,
         Permission.board_post,
         Permission.audit_read,
         Permission.tokens_manage,
+        Permission.risks_read,
+        Permission.risks_manage,
+        Permission.incidents_launch,
+        Permission.incidents_manage,
+        Permission.notices_edit,
+        Permission.notices_publish,
+        Permission.roster_manage,
     },
     Role.admin: frozenset(Permission),
 }

@@ -25,7 +25,7 @@ DEFAULT_BACKOFF = timedelta(seconds=30)
 DEFAULT_BACKOFF_CAP = timedelta(hours=1)
 
 # Modules whose import registers handlers on `registry`; later domains append themselves here.
-HANDLER_MODULES: list[str] = []
+HANDLER_MODULES: list[str] = ["hikeshi.notify.jobs"]
 
 
 @dataclass

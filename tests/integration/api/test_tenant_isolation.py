@@ -17,11 +17,11 @@ from hikeshi.audit.models import AuditEvent
 from hikeshi.audit.service import make_audited_session_factory
 from hikeshi.auth import service as auth_service
 from hikeshi.auth.enums import Role
-from hikeshi.auth.models import ApiToken, User
-from hikeshi.board.models import Announcement
+from hikeshi.auth.models import User
 from hikeshi.clock import SystemClock
 from hikeshi.db import make_engine
-from tests.integration.api.conftest import World, bearer
+from hikeshi.models_registry import Base
+from tests.integration.api.conftest import World, bearer, sample_bodies
 
 GLOBAL_ROUTES = {("GET", "/api/v1/me"), ("GET", "/api/v1/orgs"), ("POST", "/api/v1/orgs")}
 STREAMING = {"/api/v1/orgs/{org_id}/events"}
@@ -35,6 +35,7 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
         "role": "admin",
     },
     "/api/v1/orgs/{org_id}/tokens": {"name": "intruder", "role": "manager"},
+    **sample_bodies(),
 }
 
 
@@ -61,6 +62,7 @@ def ids_of(world: World, which: str) -> dict[str, int]:
         "token_id": t.token_id,
         "user_id": t.user_id,
         "announcement_id": t.announcement_id,
+        **t.ids,
     }
 
 
@@ -85,29 +87,30 @@ def cookie_headers(client: TestClient, world: World, role: Role) -> dict[str, st
     return {"Cookie": f"{name}={raw}", "x-csrf-token": csrf}
 
 
-def b_state(world: World) -> tuple[int, int, int, int]:
+def b_state(world: World) -> dict[str, int]:
+    """Row counts of B's data in every organisation-owned table, plus users and B's audit rows
+    other than refusals: none may change while A probes B's routes."""
     engine = make_engine(world.url)
+    out: dict[str, int] = {}
     with engine.connect() as c:
-        out = (
-            c.scalar(
-                select(func.count())
-                .select_from(Announcement)
-                .where(Announcement.org_id == world.b.org_id)
-            ),
-            c.scalar(
-                select(func.count())
-                .select_from(ApiToken)
-                .where(ApiToken.org_id == world.b.org_id, ApiToken.revoked_at.is_(None))
-            ),
-            c.scalar(select(func.count()).select_from(User)),
+        for table in Base.metadata.sorted_tables:
+            if "org_id" not in table.c or table.name in {"audit_events", "jobs"}:
+                continue
+            condition = table.c.org_id == world.b.org_id
+            if table.name == "api_tokens":
+                condition = condition & table.c.revoked_at.is_(None)
+            out[table.name] = c.scalar(select(func.count()).select_from(table).where(condition))
+        out["users"] = c.scalar(select(func.count()).select_from(User)) or 0
+        out["audit"] = (
             c.scalar(
                 select(func.count())
                 .select_from(AuditEvent)
                 .where(AuditEvent.org_id == world.b.org_id, ~AuditEvent.action.like("auth.%"))
-            ),
+            )
+            or 0
         )
     engine.dispose()
-    return out  # type: ignore[return-value]
+    return out
 
 
 def test_every_api_route_is_org_scoped_or_declared_global(client: TestClient) -> None:

@@ -1,0 +1,3 @@
+"""Job handlers of notify."""
+
+from __future__ import annotations

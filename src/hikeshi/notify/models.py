@@ -1,0 +1,3 @@
+"""notify models."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""risks models."""
+
+from __future__ import annotations
