@@ -3,6 +3,7 @@ HIKESHI_TEST_DATABASE_URL is set), a savepoint per test, a frozen clock, and the
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -79,3 +80,14 @@ def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
     with sessions() as s:
         set_actor(s, system_actor("test"))
         yield s
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """A command under test (serve, worker) configures the root logger for a process; put it
+    back so later tests' background threads do not write JSON lines onto the runner's output."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)

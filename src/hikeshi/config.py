@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
     # Public pages (お知らせ, 対象製品の確認): per-client-address limit on serial checks.
     serial_check_per_minute: int = Field(default=10, ge=1)
+    # Sign-in attempts per client address and e-mail in 5 minutes (slows password guessing).
+    login_attempts_per_5_minutes: int = Field(default=10, ge=1)
     public_base_url: str = "http://127.0.0.1:8000"
     # Extra playbook pack directories, searched after the shipped packs (os.pathsep-separated).
     playbook_dirs: str = ""

@@ -13,6 +13,10 @@ from hikeshi.config import Settings
 from hikeshi.db import make_engine
 from hikeshi.events import service as events
 from hikeshi.events.bus import LocalBus, make_bus
+from hikeshi.ratelimit import RateLimiter, build_limiter
+
+SERIAL_CHECK_WINDOW_SECONDS = 60
+LOGIN_WINDOW_SECONDS = 300
 
 
 @dataclass
@@ -22,6 +26,9 @@ class AppContext:
     sessions: sessionmaker[Session]
     clock: Clock
     bus: LocalBus
+    # Shared through Redis when it is configured, so every process counts the same attempts.
+    serial_check_limiter: RateLimiter
+    login_limiter: RateLimiter
 
     @classmethod
     def build(cls, settings: Settings, *, clock: Clock | None = None) -> AppContext:
@@ -32,7 +39,25 @@ class AppContext:
         bus = make_bus(settings.redis_url)
         sessions = make_audited_session_factory(engine, clock=clock)
         events.install(sessions, bus)
-        return cls(settings=settings, engine=engine, sessions=sessions, clock=clock, bus=bus)
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=sessions,
+            clock=clock,
+            bus=bus,
+            serial_check_limiter=build_limiter(
+                limit=settings.serial_check_per_minute,
+                window_seconds=SERIAL_CHECK_WINDOW_SECONDS,
+                clock=clock,
+                redis_url=settings.redis_url,
+            ),
+            login_limiter=build_limiter(
+                limit=settings.login_attempts_per_5_minutes,
+                window_seconds=LOGIN_WINDOW_SECONDS,
+                clock=clock,
+                redis_url=settings.redis_url,
+            ),
+        )
 
     def dispose(self) -> None:
         self.engine.dispose()

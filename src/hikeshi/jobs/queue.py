@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hikeshi.audit.service import set_actor, system_actor
 from hikeshi.clock import Clock
+from hikeshi.config import Settings
 from hikeshi.db import Base
 from hikeshi.jobs.models import Job, JobStatus
 from hikeshi.jobs.registry import JobContext, JobRegistry, JobSpec
@@ -216,6 +217,7 @@ def run_claimed(
     claimed: Claim,
     worker_id: str,
     clock: Clock,
+    settings: Settings | None = None,
 ) -> Outcome:
     """Run one claimed job: handler and completion in one transaction, fenced by the token."""
     spec = registry.get(claimed.name)
@@ -229,6 +231,7 @@ def run_claimed(
         scheduled_for=claimed.scheduled_for,
         worker_id=worker_id,
         clock=clock,
+        settings=settings,
     )
     fields = {
         "job_id": claimed.job_id,

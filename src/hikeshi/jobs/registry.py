@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 
 from hikeshi.clock import Clock
+from hikeshi.config import Settings
 
 log = logging.getLogger("hikeshi.jobs")
 
@@ -41,6 +42,8 @@ class JobContext:
     scheduled_for: datetime
     worker_id: str
     clock: Clock
+    # The process's settings (SMTP host, webhook timeouts…); None only in bare unit tests.
+    settings: Settings | None = None
     _on_commit: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     def on_commit(self, fn: Callable[[], None]) -> None:

@@ -46,7 +46,9 @@ class Worker:
         poll_seconds: float = 1.0,
         lease_seconds: float = 60.0,
         max_jobs_per_tick: int = 100,
+        settings: Settings | None = None,
     ) -> None:
+        self.settings = settings
         self.sessions = sessions
         self.registry = registry
         self.clock: Clock = clock or SystemClock()
@@ -84,6 +86,7 @@ class Worker:
             claimed=claims[0],
             worker_id=self.worker_id,
             clock=self.clock,
+            settings=self.settings,
         )
 
     def run_once(self, stop: threading.Event | None = None) -> int:
@@ -155,6 +158,7 @@ def start_worker_thread(
         clock=clock,
         poll_seconds=settings.worker_poll_seconds,
         lease_seconds=settings.job_lease_seconds,
+        settings=settings,
     )
     return WorkerThread(worker).start()
 
@@ -178,6 +182,7 @@ def run_worker_process(
         worker_id=worker_id,
         poll_seconds=settings.worker_poll_seconds,
         lease_seconds=lease_seconds if lease_seconds is not None else settings.job_lease_seconds,
+        settings=settings,
     )
     stop = threading.Event()
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}

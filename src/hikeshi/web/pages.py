@@ -29,6 +29,7 @@ from hikeshi.errors import (
     HikeshiError,
     InvalidCredentials,
     PermissionDenied,
+    RateLimited,
     ValidationFailed,
 )
 from hikeshi.web import ui
@@ -163,6 +164,28 @@ def login_submit(
             error=CsrfFailed.default_ja,
             status_code=403,
         )
+    ip = request.client.host if request.client else "-"
+    decision = ctx.login_limiter.hit("login", f"{ip}|{email.strip().lower()}")
+    if not decision.allowed:
+        # Password guessing is slowed per address and account; the refusal is audited.
+        record_in_own_transaction(
+            ctx.sessions,
+            action="auth.login_throttled",
+            org_id=None,
+            actor=ANONYMOUS,
+            detail={"email": email.strip().lower()[:254], **client_detail(request)},
+            clock=ctx.clock,
+        )
+        throttled = _login_page(
+            request,
+            ctx,
+            next_path=next_path,
+            email=email,
+            error=RateLimited.default_ja,
+            status_code=429,
+        )
+        throttled.headers["Retry-After"] = str(decision.retry_after)
+        return throttled
     try:
         # No principal yet: the transaction's audit actor becomes the user once known.
         with transaction(ctx.sessions) as session:
@@ -315,7 +338,8 @@ def _area_page(path: str) -> None:
 
 
 for _area in ui.AREAS:
-    _area_page(_area.path)
+    if not _area.built:
+        _area_page(_area.path)
 
 
 # --- SVボード ---------------------------------------------------------------------------------
