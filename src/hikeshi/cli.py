@@ -27,10 +27,12 @@ db_app = typer.Typer(help="Database schema", no_args_is_help=True)
 user_app = typer.Typer(help="Users", no_args_is_help=True)
 audit_app = typer.Typer(help="Audit trail", no_args_is_help=True)
 playbook_app = typer.Typer(help="Playbook packs (対応フロー)", no_args_is_help=True)
+incident_app = typer.Typer(help="Incidents (緊急対応)", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 app.add_typer(playbook_app, name="playbook")
+app.add_typer(incident_app, name="incident")
 console = Console()
 err = Console(stderr=True)
 
@@ -125,7 +127,7 @@ def demo(
     ),
 ) -> None:
     """Start a demo on http://127.0.0.1:8000 with a SQLite file and one user per role."""
-    from hikeshi.demo import DEMO_PASSWORD, seed_demo
+    from hikeshi.demo import DEMO_PASSWORD, seed_demo, seed_demo_recall, seed_demo_risks
 
     os.environ.setdefault("HIKESHI_ENVIRONMENT", "development")
     settings = Settings(
@@ -135,6 +137,10 @@ def demo(
     try:
         migrate.upgrade(ctx.engine)
         users = seed_demo(sessions=ctx.sessions, clock=ctx.clock)
+        seed_demo_risks(sessions=ctx.sessions, clock=ctx.clock)
+        recall = seed_demo_recall(sessions=ctx.sessions, clock=ctx.clock)
+    except HikeshiError as exc:
+        raise _fail(exc) from exc
     finally:
         ctx.dispose()
     table = Table(title="Hikeshi デモ — ログイン情報")
@@ -142,9 +148,15 @@ def demo(
     table.add_column("メール email")
     table.add_column("パスワード password")
     for u in users:
-        table.add_row(u.role.label_ja, u.email, DEMO_PASSWORD)
+        dept = f"（{u.department.value}）" if u.department else ""
+        table.add_row(u.role.label_ja + dept, u.email, DEMO_PASSWORD)
     console.print(table)
     console.print(f"ブラウザで http://{host}:{port}/login を開いてください  (data: {data_dir})")
+    console.print(
+        f"リコールのお知らせ（ログイン不要）: http://{host}:{port}/n/{recall.public_slug}"
+        "  — 対象製品の確認: 型番 EH-1200 / 製造番号 2409000001〜2409049999",
+        soft_wrap=True,
+    )
     _serve(settings, host, port)
 
 
@@ -227,6 +239,83 @@ def playbook_validate(
     for line in lines:
         (console if code == 0 else err).print(line, markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(code=code)
+
+
+def _launch_params(params_file: Path | None, param: list[str]) -> dict[str, object]:
+    import yaml
+
+    values: dict[str, object] = {}
+    if params_file is not None:
+        loaded = yaml.safe_load(params_file.read_text(encoding="utf-8")) or {}
+        if not isinstance(loaded, dict):
+            raise typer.BadParameter("must be a YAML mapping of name: value", param_hint="--params")
+        values.update({str(k): v for k, v in loaded.items()})
+    for item in param:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise typer.BadParameter(f"{item!r} is not name=value", param_hint="--param")
+        values[name.strip()] = (
+            int(value) if value.strip().isdigit() and name != "hotline" else value
+        )
+    return values
+
+
+@incident_app.command("launch")
+def incident_launch(
+    org: Annotated[str, typer.Option(help="Organisation slug")],
+    pack: Annotated[str, typer.Option(help="Pack id (recall, data_breach, …)")],
+    key: Annotated[str, typer.Option(help="Idempotency key: the same key never launches twice")],
+    params: Annotated[Path | None, typer.Option(help="YAML file of parameter values")] = None,
+    param: Annotated[list[str] | None, typer.Option(help="name=value (repeatable)")] = None,
+    title: Annotated[str | None, typer.Option(help="Incident title")] = None,
+    drill: Annotated[bool, typer.Option(help="訓練: marked everywhere, never counted")] = False,
+) -> None:
+    """立ち上げ: turn a playbook pack plus parameters into a live incident."""
+    import getpass
+
+    from hikeshi.incidents import service as incidents
+    from hikeshi.incidents.packs import get_pack
+
+    values = _launch_params(params, param or [])
+    settings = get_settings()
+    ctx = _context(settings)
+    try:
+        migrate.ensure_current(ctx.engine)
+        chosen = get_pack(settings, pack)
+        for declared in chosen.parameters:
+            # Values from the command line are text; the pack says which ones are numbers.
+            raw = values.get(declared.name)
+            if declared.type == "int" and isinstance(raw, str):
+                digits = raw.replace(",", "").strip()
+                values[declared.name] = int(digits) if digits.isdigit() else raw
+        with ctx.sessions() as session:
+            label = f"cli:{getpass.getuser()}"
+            set_actor(session, system_actor(label))
+            org_id = session.scalar(select(Organisation.id).where(Organisation.slug == org))
+            if org_id is None:
+                raise typer.BadParameter(f"unknown organisation '{org}'", param_hint="--org")
+            result = incidents.launch(
+                session=session,
+                org_id=org_id,
+                pack=chosen,
+                params=values,
+                launch_key=key,
+                actor_label=label,
+                clock=ctx.clock,
+                title=title,
+                is_drill=drill,
+            )
+            session.commit()
+            incident = result.incident
+            verb = "launched" if result.created else "already launched (same key)"
+            console.print(f"{verb}: incident {incident.id} 「{incident.title}」")
+            console.print(f"public page: {settings.public_base_url}/n/{incident.public_slug}")
+    except HikeshiError as exc:
+        for field, problem in exc.fields.items():
+            err.print(f"  {field}: {problem}", markup=False)
+        raise _fail(exc) from exc
+    finally:
+        ctx.dispose()
 
 
 if __name__ == "__main__":

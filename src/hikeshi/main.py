@@ -31,6 +31,8 @@ from hikeshi.errors import (
     ValidationFailed,
 )
 from hikeshi.incidents.api import router as incidents_router
+from hikeshi.incidents.launch_pages import router as launch_pages_router
+from hikeshi.incidents.packs import available_packs
 from hikeshi.incidents.pages import router as incidents_pages_router
 from hikeshi.incidents.public import router as public_router
 from hikeshi.jobs.worker import start_worker_thread
@@ -61,6 +63,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Read and validate the playbook packs before the first launch needs them; a broken
+        # pack in HIKESHI_PLAYBOOK_DIRS stops the start with its file, line and field.
+        await asyncio.to_thread(available_packs, settings)
         await ctx.bus.start()
         # The embedded worker keeps deadlines and timers running with a single process;
         # production may turn it off and run `hikeshi worker` separately.
@@ -99,6 +104,7 @@ def create_app(
     app.include_router(api)
     app.include_router(public_router)  # お知らせ pages: no login
     app.include_router(incidents_pages_router)
+    app.include_router(launch_pages_router)
     app.include_router(risks_pages_router)
     app.include_router(notify_pages_router)
     app.include_router(pages_router)

@@ -53,6 +53,7 @@ class Area:
     summary: str
     details: tuple[str, ...] = ()
     permission: Permission | None = None
+    built: bool = False  # True once the area's own pages replace the placeholder
 
 
 # The areas of the product, in the order the floor uses them. The ones not built yet get an
@@ -69,6 +70,8 @@ AREAS: tuple[Area, ...] = (
             "インシデントのタイムライン（告知・エスカレーション・判断・体制変更）",
             "訓練・シミュレーション",
         ),
+        permission=Permission.incidents_read,
+        built=True,
     ),
     Area(
         "/contacts",

@@ -64,7 +64,8 @@
 
     function add(item, isNew, atEnd) {
       var id = String(item.id);
-      if (list.querySelector('[data-id="' + id.replace(/[^0-9]/g, "") + '"]')) return;
+      // Announcements are de-duplicated by id (a resync may fetch one already shown).
+      if (/^[0-9]+$/.test(id) && list.querySelector('[data-id="' + id + '"]')) return;
       var li = tpl.content.firstElementChild.cloneNode(true);
       var severity = labels[item.severity] ? item.severity : "info";
       li.setAttribute("data-id", id);
@@ -104,6 +105,32 @@
       source.addEventListener("announcement.created", function (ev) {
         var payload = JSON.parse(ev.data);
         add(payload.data || payload, true, false);
+      });
+      // Crisis-desk events: shown on the board as they happen, never stored as announcements.
+      var incidentText = {
+        "incident.launched": function (d) { return "緊急対応を立ち上げました：" + (d.title || ""); },
+        "incident.notice_published": function (d) {
+          return "告知を公開しました：" + (d.title || "") + "（" + (d.channel_label || d.channel || "") +
+            " 第" + (d.version || "") + "版）";
+        },
+        "incident.state_changed": function (d) { return "インシデントの状態：" + (d.label || d.state || ""); },
+        "incident.notice_approval": function (d) {
+          return d.missing && d.missing.length ? "告知文が承認されました（残り：" + d.missing.join("・") + "）"
+                                                : "告知文の承認が揃いました";
+        }
+      };
+      Object.keys(incidentText).forEach(function (type) {
+        source.addEventListener(type, function (ev) {
+          var payload = JSON.parse(ev.data);
+          var d = payload.data || payload;
+          add({
+            id: "ev-" + (ev.lastEventId || String(Date.now())),
+            severity: type === "incident.launched" ? "urgent" : "info",
+            body: incidentText[type](d),
+            author: "",
+            at_jst: d.at_jst || jst.format(new Date())
+          }, true, false);
+        });
       });
       source.addEventListener("error", function () {
         if (source.readyState !== EventSource.CLOSED) {
