@@ -19,9 +19,12 @@ from hikeshi.auth.enums import Department
 from hikeshi.clock import Clock
 from hikeshi.config import Settings
 from hikeshi.errors import Conflict, NotFound, ValidationFailed
+from hikeshi.events.service import publish_after_commit
+from hikeshi.incidents.models import TimelineEvent
 from hikeshi.jobs.queue import enqueue
 from hikeshi.notify import channels as transport
 from hikeshi.notify.models import (
+    CHANNEL_LABELS_JA,
     ContactChannel,
     Delivery,
     DeliveryStatus,
@@ -314,6 +317,19 @@ def attempt_delivery(
         if delivery.attempts >= delivery.max_attempts:
             delivery.status = DeliveryStatus.failed.value
             delivery.next_attempt_at = None
+            _outcome_on_timeline(session, delivery, clock)
+            # Nobody should learn at the morning meeting that 法務 was never told.
+            publish_after_commit(
+                session,
+                org_id=delivery.org_id,
+                type="notify.failed",
+                data={
+                    "delivery_id": delivery.id,
+                    "department": delivery.department,
+                    "channel": delivery.channel,
+                    "attempts": delivery.attempts,
+                },
+            )
         else:
             delivery.status = DeliveryStatus.retrying.value
             delivery.next_attempt_at = clock.now() + retry_delay(delivery.attempts)
@@ -324,5 +340,33 @@ def attempt_delivery(
         delivery.sent_at = clock.now()
         delivery.next_attempt_at = None
         delivery.last_error = None
+        _outcome_on_timeline(session, delivery, clock)
     session.flush()
     return delivery
+
+
+def _outcome_on_timeline(session: Session, delivery: Delivery, clock: Clock) -> None:
+    """Sent and finally-failed messages go on the incident's timeline (and final report)."""
+    if delivery.incident_id is None:
+        return
+    channel = CHANNEL_LABELS_JA.get(str(delivery.channel), str(delivery.channel))
+    mark = "【訓練】" if delivery.is_drill else ""
+    if delivery.status == DeliveryStatus.sent.value:
+        kind, summary = "notify.sent", f"{mark}{delivery.department}へ{channel}で送信しました"
+    else:
+        kind = "notify.failed"
+        summary = (
+            f"{mark}{delivery.department}への{channel}送信に失敗しました"
+            f"（{delivery.attempts}回）：{delivery.last_error or ''}"
+        )
+    session.add(
+        TimelineEvent(
+            org_id=delivery.org_id,
+            incident_id=delivery.incident_id,
+            occurred_at=clock.now(),
+            kind=kind,
+            summary=summary,
+            actor_label="hikeshi:notify",
+            detail={"delivery_id": delivery.id, "recipient": delivery.recipient},
+        )
+    )

@@ -13,7 +13,7 @@ from hikeshi.audit.service import set_actor, system_actor
 from hikeshi.auth.enums import Department
 from hikeshi.clock import FrozenClock
 from hikeshi.config import Settings
-from hikeshi.incidents.models import Incident
+from hikeshi.incidents.models import Incident, TimelineEvent
 from hikeshi.jobs.models import Job, JobStatus
 from hikeshi.jobs.worker import Worker
 from hikeshi.notify import service
@@ -230,6 +230,15 @@ def test_after_the_last_attempt_it_shows_failed_and_can_be_sent_again(
     assert failed.next_attempt_at is None
     assert failed.last_error is not None and "HTTP 503" in failed.last_error
     assert worker.run_once() == 0  # nothing more is scheduled
+    # The failure is on the incident's timeline, where the final report will show it.
+    with sessions() as s:
+        kinds = s.scalars(
+            select(TimelineEvent.summary).where(
+                TimelineEvent.incident_id == failed.incident_id,
+                TimelineEvent.kind == "notify.failed",
+            )
+        ).all()
+    assert len(kinds) == 1 and "失敗" in kinds[0] and "HTTP 503" in kinds[0]
 
     webhook.status = 200
     with sessions() as s:

@@ -114,6 +114,10 @@
             " 第" + (d.version || "") + "版）";
         },
         "incident.state_changed": function (d) { return "インシデントの状態：" + (d.label || d.state || ""); },
+        "notify.failed": function (d) {
+          return "部署への連絡に失敗しました：" + (d.department || "") + "（" + (d.channel || "") +
+            "、" + (d.attempts || "") + "回）。連絡体制の画面で再送してください";
+        },
         "incident.notice_approval": function (d) {
           return d.missing && d.missing.length ? "告知文が承認されました（残り：" + d.missing.join("・") + "）"
                                                 : "告知文の承認が揃いました";
@@ -125,7 +129,7 @@
           var d = payload.data || payload;
           add({
             id: "ev-" + (ev.lastEventId || String(Date.now())),
-            severity: type === "incident.launched" ? "urgent" : "info",
+            severity: type === "incident.launched" || type === "notify.failed" ? "urgent" : "info",
             body: incidentText[type](d),
             author: "",
             at_jst: d.at_jst || jst.format(new Date())
