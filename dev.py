@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -48,6 +50,26 @@ def ensure_venv(dev: bool) -> None:
     stamp.write_text(digest)
 
 
+def _names(requirements: list[str]) -> set[str]:
+    return {
+        re.split(r"[\[<>=!~; ]", r, maxsplit=1)[0].lower().replace("_", "-") for r in requirements
+    }
+
+
+def check_locks() -> None:
+    """Every dependency declared in pyproject.toml is pinned in the lock that installs it, so a
+    fresh machine gets what the code imports (a forgotten pin fails here, not in CI's tests)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    runtime = _names(project["dependencies"])
+    dev = _names(project["optional-dependencies"]["dev"])
+    for lock, wanted in (("requirements.lock", runtime), ("requirements-dev.lock", runtime | dev)):
+        lines = (ROOT / lock).read_text(encoding="utf-8").splitlines()
+        pinned = _names([ln for ln in lines if ln and not ln.startswith("#")])
+        missing = sorted(wanted - pinned)
+        if missing:
+            sys.exit(f"{lock} does not pin {', '.join(missing)} (declared in pyproject.toml)")
+
+
 def main(argv: list[str]) -> None:
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__)
@@ -60,6 +82,7 @@ def main(argv: list[str]) -> None:
         ensure_venv(dev=True)
         run(PY, "-m", "pytest", *rest)
     elif cmd == "lint":
+        check_locks()
         ensure_venv(dev=True)
         paths = [p for p in ("src", "tests", "bench", "dev.py") if (ROOT / p).exists()]
         run(PY, "-m", "ruff", "check", *paths)
