@@ -31,6 +31,11 @@ class Settings(BaseSettings):
         default=None,
         description="Redis URL; when set, live events fan out across processes via pub/sub.",
     )
+    redis_events_channel: str = Field(
+        default="hikeshi:live-events",
+        min_length=1,
+        description="Pub/sub channel; give each deployment sharing a Redis server its own.",
+    )
     secret_key: SecretStr = SecretStr(DEV_SECRET)
     session_cookie_name: str = "hikeshi_session"
     session_cookie_secure: bool | None = Field(

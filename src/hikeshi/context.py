@@ -36,7 +36,7 @@ class AppContext:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = make_engine(settings.effective_database_url)
         clock = clock or SystemClock()
-        bus = make_bus(settings.redis_url)
+        bus = make_bus(settings.redis_url, settings.redis_events_channel)
         sessions = make_audited_session_factory(engine, clock=clock)
         events.install(sessions, bus)
         return cls(

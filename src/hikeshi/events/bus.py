@@ -116,9 +116,11 @@ async def _drain(queue: asyncio.Queue[LiveEvent]) -> AsyncIterator[LiveEvent]:
 class RedisBus(LocalBus):
     """Publish to Redis; every process (this one too) delivers what arrives on the channel."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, channel: str = CHANNEL) -> None:
         super().__init__()
         self._url = url
+        # Pub/sub ignores Redis database numbers: deployments sharing a server need their own.
+        self._channel = channel
         self._sync = redis.Redis.from_url(url)
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
@@ -138,14 +140,14 @@ class RedisBus(LocalBus):
 
     def publish(self, event: LiveEvent) -> None:
         self.published += 1
-        self._sync.publish(CHANNEL, event.to_json())
+        self._sync.publish(self._channel, event.to_json())
 
     async def _listen(self) -> None:
         while True:
             client = aioredis.Redis.from_url(self._url)
             try:
                 async with client.pubsub() as pubsub:
-                    await pubsub.subscribe(CHANNEL)
+                    await pubsub.subscribe(self._channel)
                     self._ready.set()
                     async for message in pubsub.listen():
                         if message.get("type") != "message":
@@ -166,5 +168,5 @@ class RedisBus(LocalBus):
                 await client.aclose()
 
 
-def make_bus(redis_url: str | None) -> LocalBus:
-    return RedisBus(redis_url) if redis_url else LocalBus()
+def make_bus(redis_url: str | None, channel: str = CHANNEL) -> LocalBus:
+    return RedisBus(redis_url, channel) if redis_url else LocalBus()

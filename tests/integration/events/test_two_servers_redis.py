@@ -56,7 +56,13 @@ def read_sse(
 def test_event_crosses_processes_after_commit_only(fresh_db_url: str) -> None:
     require_or_skip(redis_available(), "Redis")
     world = build_world(fresh_db_url)
-    channel_env = {"HIKESHI_REDIS_URL": REDIS_URL, "HIKESHI_RUN_WORKER_IN_SERVER": "false"}
+    # A channel of this test's own: pub/sub is shared by everything on the Redis server.
+    channel = f"hikeshi-test:{uuid.uuid4().hex}"
+    channel_env = {
+        "HIKESHI_REDIS_URL": REDIS_URL,
+        "HIKESHI_REDIS_EVENTS_CHANNEL": channel,
+        "HIKESHI_RUN_WORKER_IN_SERVER": "false",
+    }
     token = world.a.tokens[Role.supervisor]
     with (
         running_server(fresh_db_url, **channel_env) as server_a,
@@ -78,6 +84,7 @@ def test_event_crosses_processes_after_commit_only(fresh_db_url: str) -> None:
             Settings(
                 database_url=fresh_db_url,
                 redis_url=REDIS_URL,
+                redis_events_channel=channel,
                 environment="test",
                 secret_key=TEST_SECRET,
             )
