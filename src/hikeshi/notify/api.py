@@ -38,21 +38,21 @@ def create_contact(org: CurrentOrg, body: ContactCreate, tx: TxDep, ctx: CtxDep)
         return ContactPublic.model_validate(contact)
 
 
-@router.put("/roster/contacts/{contact_id}", dependencies=CanManage)
+@router.put("/roster/contacts/{roster_contact_id}", dependencies=CanManage)
 def update_contact(
-    org: CurrentOrg, contact_id: int, body: ContactUpdate, tx: TxDep
+    org: CurrentOrg, roster_contact_id: int, body: ContactUpdate, tx: TxDep
 ) -> ContactPublic:
     with tx() as session:
         contact = service.update_contact(
-            session=session, org_id=org.org_id, contact_id=contact_id, data=body
+            session=session, org_id=org.org_id, contact_id=roster_contact_id, data=body
         )
         return ContactPublic.model_validate(contact)
 
 
-@router.delete("/roster/contacts/{contact_id}", status_code=204, dependencies=CanManage)
-def delete_contact(org: CurrentOrg, contact_id: int, tx: TxDep) -> Response:
+@router.delete("/roster/contacts/{roster_contact_id}", status_code=204, dependencies=CanManage)
+def delete_contact(org: CurrentOrg, roster_contact_id: int, tx: TxDep) -> Response:
     with tx() as session:
-        service.delete_contact(session=session, org_id=org.org_id, contact_id=contact_id)
+        service.delete_contact(session=session, org_id=org.org_id, contact_id=roster_contact_id)
     return Response(status_code=204)
 
 

@@ -19,7 +19,7 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
         "channel": "email",
         "address": "intruder@example.jp",
     },
-    "/api/v1/orgs/{org_id}/roster/contacts/{contact_id}": {
+    "/api/v1/orgs/{org_id}/roster/contacts/{roster_contact_id}": {
         "name": "侵入テスト",
         "is_active": False,
     },
@@ -52,4 +52,4 @@ def seed(*, session: Session, org_id: int, clock: Clock) -> dict[str, int]:
     # A failed delivery, so that a retry by the wrong organisation would otherwise succeed.
     delivery.status = "failed"
     session.flush()
-    return {"contact_id": contact.id, "delivery_id": delivery.id}
+    return {"roster_contact_id": contact.id, "delivery_id": delivery.id}
