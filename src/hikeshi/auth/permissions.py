@@ -26,20 +26,48 @@ class Permission(enum.StrEnum):
     notices_approve = "notices:approve"  # the approver's department is checked per notice
     notices_publish = "notices:publish"
     roster_manage = "roster:manage"
+    # Contacts and escalation (issue 4)
+    contacts_read = "contacts:read"
+    contacts_write = "contacts:write"  # intake, classify, notes, 手上げ
+    cases_read = "cases:read"
+    cases_escalate = "cases:escalate"
+    cases_manage = "cases:manage"  # acknowledge, assign, resolve, next actions
+    inquiries_answer = "inquiries:answer"  # a department answers a 部署照会
+    decisions_approve = "decisions:approve"  # above-authority refunds and compensation
+    policies_manage = "policies:manage"  # escalation policies and the authority matrix
+    kpis_read = "kpis:read"
 
 
-_BASE = frozenset({Permission.org_read, Permission.incidents_read})
+_BASE = frozenset(
+    {
+        Permission.org_read,
+        Permission.incidents_read,
+        Permission.contacts_read,
+        Permission.cases_read,
+    }
+)
+_FLOOR = frozenset({Permission.contacts_write, Permission.cases_escalate})
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.operator: _BASE,
+    Role.operator: _BASE | _FLOOR,
     Role.specialist: _BASE
     | {
+        Permission.inquiries_answer,
         Permission.risks_read,
         Permission.notices_edit,
         Permission.notices_approve,
         Permission.notices_publish,
     },
-    Role.supervisor: _BASE | {Permission.board_view, Permission.board_post, Permission.risks_read},
+    Role.supervisor: _BASE
+    | _FLOOR
+    | {
+        Permission.board_view,
+        Permission.board_post,
+        Permission.risks_read,
+        Permission.cases_manage,
+        Permission.decisions_approve,
+        Permission.kpis_read,
+    },
     Role.manager: _BASE
     | {
         Permission.board_view,
@@ -53,6 +81,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.notices_edit,
         Permission.notices_publish,
         Permission.roster_manage,
+        *_FLOOR,
+        Permission.cases_manage,
+        Permission.decisions_approve,
+        Permission.policies_manage,
+        Permission.kpis_read,
     },
     Role.admin: frozenset(Permission),
 }
