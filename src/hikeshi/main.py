@@ -20,8 +20,16 @@ from hikeshi.audit.api import router as audit_router
 from hikeshi.auth.api import global_router as auth_global_router
 from hikeshi.auth.api import router as auth_router
 from hikeshi.board.api import router as board_router
+from hikeshi.cases.api import router as cases_router
+from hikeshi.cases.inquiry_api import router as inquiry_router
+from hikeshi.cases.inquiry_pages import router as inquiry_pages_router
+from hikeshi.cases.kpi_api import router as kpi_router
+from hikeshi.cases.kpi_pages import router as kpi_pages_router
+from hikeshi.cases.pages import router as cases_pages_router
 from hikeshi.clock import Clock
 from hikeshi.config import Settings, get_settings
+from hikeshi.contacts.api import router as contacts_router
+from hikeshi.contacts.pages import router as contacts_pages_router
 from hikeshi.context import AppContext
 from hikeshi.errors import (
     AuthenticationRequired,
@@ -101,12 +109,22 @@ def create_app(
     api.include_router(risks_router)
     api.include_router(incidents_router)
     api.include_router(notify_router)
+    api.include_router(contacts_router)
+    api.include_router(cases_router)
+    api.include_router(inquiry_router)
+    api.include_router(kpi_router)
     app.include_router(api)
     app.include_router(public_router)  # お知らせ pages: no login
     app.include_router(incidents_pages_router)
     app.include_router(launch_pages_router)
     app.include_router(risks_pages_router)
     app.include_router(notify_pages_router)
+    app.include_router(contacts_pages_router)
+    # Before cases_pages_router: /escalations/inquiries and /escalations/authority are fixed
+    # paths that a /escalations/{case_id} route must not catch.
+    app.include_router(inquiry_pages_router)
+    app.include_router(kpi_pages_router)  # /reports and the public /survey/{token}
+    app.include_router(cases_pages_router)
     app.include_router(pages_router)
     app.mount("/static", static_files(), name="static")
 

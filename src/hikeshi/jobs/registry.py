@@ -26,7 +26,11 @@ DEFAULT_BACKOFF = timedelta(seconds=30)
 DEFAULT_BACKOFF_CAP = timedelta(hours=1)
 
 # Modules whose import registers handlers on `registry`; later domains append themselves here.
-HANDLER_MODULES: list[str] = ["hikeshi.notify.jobs"]
+HANDLER_MODULES: list[str] = [
+    "hikeshi.notify.jobs",
+    "hikeshi.cases.jobs",
+    "hikeshi.cases.inquiry_jobs",
+]
 
 
 @dataclass

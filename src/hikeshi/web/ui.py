@@ -83,6 +83,8 @@ AREAS: tuple[Area, ...] = (
             "分類：問い合わせ・要望・建設的な意見・クレーム・不当要求・カスハラ",
             "お知らせページと「対象製品か確認」のセルフサービス",
         ),
+        permission=Permission.contacts_read,
+        built=True,
     ),
     Area(
         "/escalations",
@@ -94,6 +96,8 @@ AREAS: tuple[Area, ...] = (
             "部署照会とその回答待ち",
             "権限表（返金・補償・交換を一人で決められる範囲と承認経路）",
         ),
+        permission=Permission.cases_read,
+        built=True,
     ),
     Area(
         "/calls",
@@ -125,6 +129,8 @@ AREAS: tuple[Area, ...] = (
             "VOC 分析と原因分析",
             "最終報告（タイムライン・件数・回収率・費用・教訓）とエクスポート",
         ),
+        permission=Permission.kpis_read,
+        built=True,
     ),
 )
 AREAS_BY_PATH = {area.path: area for area in AREAS}

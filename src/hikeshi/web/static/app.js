@@ -118,6 +118,25 @@
           return "部署への連絡に失敗しました：" + (d.department || "") + "（" + (d.channel || "") +
             "、" + (d.attempts || "") + "回）。連絡体制の画面で再送してください";
         },
+        "contact.help_requested": function (d) {
+          return "手上げ：" + (d.operator || "") + " が応援を求めています（" + (d.subject || "") + "）";
+        },
+        "case.escalated": function (d) {
+          return "エスカレーション：#" + (d.case_id || "") + " " + (d.title || "") + "（" + (d.target_label || "SV") + "）";
+        },
+        "case.level_up": function (d) {
+          return "未受領のため次の段階へ：#" + (d.case_id || "") + " " + (d.title || "") + " → " + (d.target_label || "");
+        },
+        "case.acknowledged": function (d) { return "受領されました：#" + (d.case_id || "") + "（" + (d.by || "") + "）"; },
+        "case.unacknowledged": function (d) {
+          return "最終段階まで受領されていません：#" + (d.case_id || "") + " " + (d.title || "");
+        },
+        "action.reminder": function (d) {
+          return "お約束の期限が近づいています（" + (d.due_at_jst || "") + "）：" + (d.description || "");
+        },
+        "action.overdue": function (d) {
+          return "お約束の期限を過ぎました（" + (d.due_at_jst || "") + "）：" + (d.description || "");
+        },
         "incident.notice_approval": function (d) {
           return d.missing && d.missing.length ? "告知文が承認されました（残り：" + d.missing.join("・") + "）"
                                                 : "告知文の承認が揃いました";
@@ -129,7 +148,8 @@
           var d = payload.data || payload;
           add({
             id: "ev-" + (ev.lastEventId || String(Date.now())),
-            severity: type === "incident.launched" || type === "notify.failed" ? "urgent" : "info",
+            severity: type === "incident.launched" || type === "notify.failed" ||
+                      type === "contact.help_requested" ? "urgent" : "info",
             body: incidentText[type](d),
             author: "",
             at_jst: d.at_jst || jst.format(new Date())
