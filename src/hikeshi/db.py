@@ -7,6 +7,7 @@ database lock instead of failing half-way with "database is locked" when a read 
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -78,6 +79,11 @@ def _sqlite_setup(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def enum_values(enum_cls: type[enum.Enum]) -> list[str]:
+    """``values_callable`` for SQLAlchemy ``Enum`` columns: store the values, not the names."""
+    return [str(member.value) for member in enum_cls]
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:

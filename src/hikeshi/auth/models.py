@@ -7,7 +7,7 @@ from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hikeshi.auth.enums import Department, Role
-from hikeshi.db import Base
+from hikeshi.db import Base, enum_values
 
 
 class Organisation(Base):
@@ -34,9 +34,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[Role] = mapped_column(SAEnum(Role, native_enum=False, length=20))
     department: Mapped[Department | None] = mapped_column(
-        SAEnum(
-            Department, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]
-        )
+        SAEnum(Department, native_enum=False, length=20, values_callable=enum_values)
     )
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]

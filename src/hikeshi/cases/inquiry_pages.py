@@ -18,7 +18,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy.orm import Session
 
 from hikeshi.auth.enums import ROLE_LABELS_JA, Department, Role
 from hikeshi.auth.permissions import Permission
@@ -54,13 +53,6 @@ NOTICES = {
 }
 
 
-def _org(tx_session: Session, principal: Principal) -> tuple[ui.Chrome, int]:
-    chrome = ui.load_chrome(session=tx_session, principal=principal, path=PATH)
-    if chrome.org_id is None:
-        raise ValidationFailed("no organisation", message_ja="組織が割り当てられていません")
-    return chrome, chrome.org_id
-
-
 def parse_jst_local(value: str, field: str = "due_at") -> datetime:
     """``<input type="datetime-local">`` (JST wall time) → an aware datetime."""
     text = (value or "").strip()
@@ -92,7 +84,7 @@ def _int(value: str, field: str) -> int:
 @router.get(f"{PATH}/inquiries", dependencies=CanRead)
 def inbox_page(principal: UserDep, tx: TxDep, ctx: CtxDep, department: str = "") -> Response:
     with tx() as session:
-        chrome, org_id = _org(session, principal)
+        chrome, org_id = ui.chrome_and_org(session=session, principal=principal, path=PATH)
         own = principal.department if principal.role is Role.specialist else None
         chosen: str | None = own.value if own else None
         if chosen is None and department:
@@ -124,7 +116,7 @@ def _case_page(
     form: dict[str, str] | None = None,
 ) -> Response:
     with tx() as session:
-        chrome, org_id = _org(session, principal)
+        chrome, org_id = ui.chrome_and_org(session=session, principal=principal, path=PATH)
         case = inquiries.get_case(session=session, org_id=org_id, case_id=case_id)
         rounds = list(inquiries.list_rounds(session=session, org_id=org_id, case_id=case_id))
         decisions = authority.list_decisions(session=session, org_id=org_id, case_id=case_id)
@@ -182,7 +174,7 @@ def ask_submit(
     form = {"department": department, "question": question, "due_at": due_at}
     try:
         with tx() as session:
-            _, org_id = _org(session, principal)
+            _, org_id = ui.chrome_and_org(session=session, principal=principal, path=PATH)
             inquiries.ask(
                 session=session,
                 org_id=org_id,
@@ -202,7 +194,7 @@ def ask_submit(
 
 def _inquiry_case(tx: Transaction, principal: Principal, inquiry_id: int) -> int:
     with tx() as session:
-        _, org_id = _org(session, principal)
+        _, org_id = ui.chrome_and_org(session=session, principal=principal, path=PATH)
         return inquiries.get_inquiry(session=session, org_id=org_id, inquiry_id=inquiry_id).case_id
 
 
@@ -213,7 +205,7 @@ def answer_submit(
     case_id = _inquiry_case(tx, principal, inquiry_id)
     try:
         with tx() as session:
-            _, org_id = _org(session, principal)
+            _, org_id = ui.chrome_and_org(session=session, principal=principal, path=PATH)
             inquiries.answer(
                 session=session,
                 org_id=org_id,
@@ -247,7 +239,7 @@ def explain_submit(
                 fields={"satisfied": satisfied},
             )
         with tx() as session:
-            _, org_id = _org(session, principal)
+            _, org_id = ui.chrome_and_org(session=session, principal=principal, path=PATH)
             inquiries.record_explanation(
                 session=session,
                 org_id=org_id,
@@ -280,7 +272,7 @@ def decision_submit(
     form = {"kind": kind, "amount_yen": amount_yen, "description": description}
     try:
         with tx() as session:
-            _, org_id = _org(session, principal)
+            _, org_id = ui.chrome_and_org(session=session, principal=principal, path=PATH)
             item = authority.request_decision(
                 session=session,
                 org_id=org_id,
@@ -305,7 +297,7 @@ def _decide(
     decision_id: int, principal: Principal, tx: TxDep, ctx: CtxDep, *, approve: bool, reason: str
 ) -> Response:
     with tx() as session:
-        _, org_id = _org(session, principal)
+        _, org_id = ui.chrome_and_org(session=session, principal=principal, path=PATH)
         case_id = authority.get_decision(
             session=session, org_id=org_id, decision_id=decision_id
         ).case_id
@@ -359,7 +351,7 @@ def _authority_page(
     error: HikeshiError | None = None,
 ) -> Response:
     with tx() as session:
-        chrome, org_id = _org(session, principal)
+        chrome, org_id = ui.chrome_and_org(session=session, principal=principal, path=PATH)
         cells = authority.matrix(session=session, org_id=org_id)
         grid = {(c.role, c.kind): c for c in cells}
         pending = authority.list_decisions(
@@ -400,7 +392,7 @@ def authority_submit(
 ) -> Response:
     try:
         with tx() as session:
-            _, org_id = _org(session, principal)
+            _, org_id = ui.chrome_and_org(session=session, principal=principal, path=PATH)
             authority.set_rule(
                 session=session,
                 org_id=org_id,
@@ -416,6 +408,6 @@ def authority_submit(
 @router.post(f"{PATH}/authority/{{rule_id:int}}/delete", dependencies=CanPolicies)
 def authority_delete(rule_id: int, principal: UserDep, tx: TxDep) -> Response:
     with tx() as session:
-        _, org_id = _org(session, principal)
+        _, org_id = ui.chrome_and_org(session=session, principal=principal, path=PATH)
         authority.delete_rule(session=session, org_id=org_id, rule_id=rule_id)
     return RedirectResponse(f"{PATH}/authority?notice=rule_deleted", status_code=303)

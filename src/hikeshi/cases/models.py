@@ -26,11 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hikeshi.db import Base
-
-
-def _values(enum_cls: type[enum.Enum]) -> list[str]:
-    return [str(member.value) for member in enum_cls]
+from hikeshi.db import Base, enum_values
 
 
 class Tier(enum.StrEnum):
@@ -102,11 +98,11 @@ class Case(Base):
     )
     title: Mapped[str] = mapped_column(String(300))
     tier: Mapped[Tier] = mapped_column(
-        Enum(Tier, native_enum=False, length=16, values_callable=_values)
+        Enum(Tier, native_enum=False, length=16, values_callable=enum_values)
     )
     department: Mapped[str | None] = mapped_column(String(32), default=None)
     state: Mapped[CaseState] = mapped_column(
-        Enum(CaseState, native_enum=False, length=24, values_callable=_values)
+        Enum(CaseState, native_enum=False, length=24, values_callable=enum_values)
     )
     owner_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
@@ -193,7 +189,7 @@ class NextAction(Base):
     due_at: Mapped[datetime]
     remind_at: Mapped[datetime | None] = mapped_column(default=None)
     status: Mapped[NextActionStatus] = mapped_column(
-        Enum(NextActionStatus, native_enum=False, length=16, values_callable=_values),
+        Enum(NextActionStatus, native_enum=False, length=16, values_callable=enum_values),
         default=NextActionStatus.open,
     )
     owner_id: Mapped[int | None] = mapped_column(
@@ -248,7 +244,7 @@ class AuthorityRule(Base):
     )
     role: Mapped[str] = mapped_column(String(16))  # auth.enums.Role value
     kind: Mapped[DecisionKind] = mapped_column(
-        Enum(DecisionKind, native_enum=False, length=16, values_callable=_values)
+        Enum(DecisionKind, native_enum=False, length=16, values_callable=enum_values)
     )
     max_amount_yen: Mapped[int] = mapped_column(Integer)  # 0 = may not grant alone
 
@@ -268,12 +264,12 @@ class Decision(Base):
     )
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     kind: Mapped[DecisionKind] = mapped_column(
-        Enum(DecisionKind, native_enum=False, length=16, values_callable=_values)
+        Enum(DecisionKind, native_enum=False, length=16, values_callable=enum_values)
     )
     amount_yen: Mapped[int] = mapped_column(Integer)
     description: Mapped[str] = mapped_column(Text)
     status: Mapped[DecisionStatus] = mapped_column(
-        Enum(DecisionStatus, native_enum=False, length=24, values_callable=_values)
+        Enum(DecisionStatus, native_enum=False, length=24, values_callable=enum_values)
     )
     requested_by_label: Mapped[str] = mapped_column(String(254))
     requested_role: Mapped[str] = mapped_column(String(16))

@@ -64,13 +64,6 @@ HANDOVER_FIELDS = (
 )
 
 
-def _org(session: Session, principal: Principal) -> tuple[ui.Chrome, int]:
-    chrome = ui.load_chrome(session=session, principal=principal, path=PATH)
-    if chrome.org_id is None:
-        raise ValidationFailed("no organisation", message_ja="組織が割り当てられていません")
-    return chrome, chrome.org_id
-
-
 # --- list -------------------------------------------------------------------------------------
 
 
@@ -108,7 +101,7 @@ def _case_page(
     status_code: int = 200,
 ) -> Response:
     with tx() as session:
-        chrome, org_id = _org(session, principal)
+        chrome, org_id = ui.chrome_and_org(session=session, principal=principal, path=PATH)
         case = service.get_case(session=session, org_id=org_id, case_id=case_id)
         card = service.get_handover(session=session, org_id=org_id, case_id=case_id)
         events = service.case_events(session=session, org_id=org_id, case_id=case_id)
@@ -162,7 +155,7 @@ def _run(
     """One use case; a fixable refusal re-renders the case page with its message."""
     try:
         with tx() as session:
-            _, org_id = _org(session, principal)
+            _, org_id = ui.chrome_and_org(session=session, principal=principal, path=PATH)
             work(session, org_id)
     except (Conflict, ValidationFailed) as exc:
         return _case_page(
@@ -407,7 +400,7 @@ def _policies_page(
     status_code: int = 200,
 ) -> Response:
     with tx() as session:
-        chrome, org_id = _org(session, principal)
+        chrome, org_id = ui.chrome_and_org(session=session, principal=principal, path=PATH)
         items = policies.list_policies(session=session, org_id=org_id)
         default_calendar = json.dumps(BusinessCalendar().to_config(), ensure_ascii=False)
         return ui.page(
@@ -496,7 +489,7 @@ def policy_create(
                 "invalid policy", message_ja="名称・段階・回数・SLA（分）を確認してください"
             ) from None
         with tx() as session:
-            _, org_id = _org(session, principal)
+            _, org_id = ui.chrome_and_org(session=session, principal=principal, path=PATH)
             policies.create_policy(session=session, org_id=org_id, data=data, clock=ctx.clock)
     except HikeshiError as exc:
         if not isinstance(exc, ValidationFailed | Conflict | NotFound):

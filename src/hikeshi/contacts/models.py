@@ -20,11 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hikeshi.db import Base
-
-
-def _values(enum_cls: type[enum.Enum]) -> list[str]:
-    return [str(member.value) for member in enum_cls]
+from hikeshi.db import Base, enum_values
 
 
 class Channel(enum.StrEnum):
@@ -117,17 +113,18 @@ class Contact(Base):
         ForeignKey("incidents.id", ondelete="SET NULL"), index=True, default=None
     )
     channel: Mapped[Channel] = mapped_column(
-        Enum(Channel, native_enum=False, length=16, values_callable=_values)
+        Enum(Channel, native_enum=False, length=16, values_callable=enum_values)
     )
     classification: Mapped[Classification | None] = mapped_column(
-        Enum(Classification, native_enum=False, length=32, values_callable=_values),
+        Enum(Classification, native_enum=False, length=32, values_callable=enum_values),
         default=None,
     )
     priority: Mapped[Priority] = mapped_column(
-        Enum(Priority, native_enum=False, length=4, values_callable=_values), default=Priority.p3
+        Enum(Priority, native_enum=False, length=4, values_callable=enum_values),
+        default=Priority.p3,
     )
     status: Mapped[ContactStatus] = mapped_column(
-        Enum(ContactStatus, native_enum=False, length=16, values_callable=_values),
+        Enum(ContactStatus, native_enum=False, length=16, values_callable=enum_values),
         default=ContactStatus.open,
     )
     subject: Mapped[str] = mapped_column(String(300), default="")

@@ -20,7 +20,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy.orm import Session
 
 from hikeshi.auth.permissions import Permission
 from hikeshi.contacts import search, service
@@ -77,13 +76,6 @@ FIELD_LABELS_JA = {
     "subject": "件名",
 }
 SEARCH_LIMIT = 8
-
-
-def _org(session: Session, principal: Principal) -> tuple[ui.Chrome, int]:
-    chrome = ui.load_chrome(session=session, principal=principal, path=PATH)
-    if chrome.org_id is None:
-        raise ValidationFailed("no organisation", message_ja="組織が割り当てられていません")
-    return chrome, chrome.org_id
 
 
 def _labels() -> dict[str, Any]:
@@ -178,7 +170,7 @@ def _console(
     status_code: int = 200,
 ) -> Response:
     with tx() as session:
-        chrome, org_id = _org(session, principal)
+        chrome, org_id = ui.chrome_and_org(session=session, principal=principal, path=PATH)
         contact = (
             service.get_contact(session=session, org_id=org_id, contact_id=contact_id)
             if contact_id is not None
@@ -360,7 +352,7 @@ def console_create(
         return again(failure, fields)
     try:
         with tx() as session:
-            _, org_id = _org(session, principal)
+            _, org_id = ui.chrome_and_org(session=session, principal=principal, path=PATH)
             result = service.intake(
                 session=session,
                 org_id=org_id,
@@ -394,7 +386,7 @@ def classify(
             status_code=422,
         )
     with tx() as session:
-        _, org_id = _org(session, principal)
+        _, org_id = ui.chrome_and_org(session=session, principal=principal, path=PATH)
         service.classify(
             session=session,
             org_id=org_id,
@@ -429,7 +421,7 @@ def save(
     try:
         changes = ContactUpdate.model_validate(values)
         with tx() as session:
-            _, org_id = _org(session, principal)
+            _, org_id = ui.chrome_and_org(session=session, principal=principal, path=PATH)
             service.update_contact(
                 session=session,
                 org_id=org_id,
@@ -464,7 +456,7 @@ def help_request(
     contact_id: int, principal: UserDep, tx: TxDep, ctx: CtxDep, incident_id: FormStr = ""
 ) -> Response:
     with tx() as session:
-        _, org_id = _org(session, principal)
+        _, org_id = ui.chrome_and_org(session=session, principal=principal, path=PATH)
         service.request_help(
             session=session,
             org_id=org_id,
@@ -489,7 +481,7 @@ def escalate(
 
     try:
         with tx() as session:
-            _, org_id = _org(session, principal)
+            _, org_id = ui.chrome_and_org(session=session, principal=principal, path=PATH)
             escalate_contact(
                 session=session,
                 org_id=org_id,

@@ -18,7 +18,7 @@ from hikeshi.deps import CtxDep, Principal, Transaction, TxDep
 from hikeshi.errors import ValidationFailed
 from hikeshi.incidents import service
 from hikeshi.incidents.packs import available_packs, get_pack
-from hikeshi.incidents.pages import PATH, CanLaunch, chrome_org
+from hikeshi.incidents.pages import PATH, CanLaunch
 from hikeshi.playbooks.schemas import Pack, Parameter
 from hikeshi.web import ui
 from hikeshi.web.pages import UserDep
@@ -217,7 +217,7 @@ def launch_submit(
         return again(errors, "入力内容を確認してください", 422)
     try:
         with tx() as session:
-            _, org_id = chrome_org(session, principal)
+            _, org_id = ui.chrome_and_org(session=session, principal=principal, path=PATH)
             result = service.launch(
                 session=session,
                 org_id=org_id,

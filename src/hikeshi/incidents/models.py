@@ -23,11 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hikeshi.db import Base
-
-
-def _values(enum_cls: type[enum.Enum]) -> list[str]:
-    return [str(member.value) for member in enum_cls]
+from hikeshi.db import Base, enum_values
 
 
 class IncidentState(enum.StrEnum):
@@ -93,7 +89,7 @@ class Incident(Base):
     pack_version: Mapped[str] = mapped_column(String(32))
     incident_type: Mapped[str] = mapped_column(String(32))
     state: Mapped[IncidentState] = mapped_column(
-        Enum(IncidentState, native_enum=False, length=16, values_callable=_values)
+        Enum(IncidentState, native_enum=False, length=16, values_callable=enum_values)
     )
     is_drill: Mapped[bool] = mapped_column(Boolean, default=False)  # 訓練
     # Unguessable path segment of the public notice page (/n/{public_slug}).
@@ -142,14 +138,14 @@ class Notice(Base):
         ForeignKey("incidents.id", ondelete="CASCADE"), index=True
     )
     channel: Mapped[NoticeChannel] = mapped_column(
-        Enum(NoticeChannel, native_enum=False, length=16, values_callable=_values)
+        Enum(NoticeChannel, native_enum=False, length=16, values_callable=enum_values)
     )
     title: Mapped[str] = mapped_column(String(300), default="")  # title or email subject
     body: Mapped[str] = mapped_column(Text)
     # Department values (auth.enums.Department) whose approval each revision needs.
     required_departments: Mapped[list[str]] = mapped_column(JSON)
     status: Mapped[NoticeStatus] = mapped_column(
-        Enum(NoticeStatus, native_enum=False, length=16, values_callable=_values)
+        Enum(NoticeStatus, native_enum=False, length=16, values_callable=enum_values)
     )
     revision: Mapped[int] = mapped_column(Integer, default=1)  # bumps on every edit
     updated_at: Mapped[datetime]
@@ -198,7 +194,7 @@ class NoticeVersion(Base):
         ForeignKey("incident_notices.id", ondelete="CASCADE"), index=True
     )
     channel: Mapped[NoticeChannel] = mapped_column(
-        Enum(NoticeChannel, native_enum=False, length=16, values_callable=_values)
+        Enum(NoticeChannel, native_enum=False, length=16, values_callable=enum_values)
     )
     version: Mapped[int] = mapped_column(Integer)  # 1, 2, … per notice
     revision: Mapped[int] = mapped_column(Integer)  # the approved draft revision it came from

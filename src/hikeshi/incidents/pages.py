@@ -80,13 +80,6 @@ ROSTER_CHANNEL_LABELS = {"email": "メール", "slack": "Slack", "teams": "Teams
 # --- small helpers ----------------------------------------------------------------------------
 
 
-def chrome_org(session: Session, principal: Principal) -> tuple[ui.Chrome, int]:
-    chrome = ui.load_chrome(session=session, principal=principal, path=PATH)
-    if chrome.org_id is None:
-        raise ValidationFailed("no organisation", message_ja="組織が割り当てられていません")
-    return chrome, chrome.org_id
-
-
 def _incident_notice(session: Session, org_id: int, incident_id: int, notice_id: int) -> Notice:
     notice = notices.get_notice(session=session, org_id=org_id, notice_id=notice_id)
     if notice.incident_id != incident_id:
@@ -219,7 +212,7 @@ def _incident_page(
     status_code: int = 200,
 ) -> Response:
     with tx() as session:
-        chrome, org_id = chrome_org(session, principal)
+        chrome, org_id = ui.chrome_and_org(session=session, principal=principal, path=PATH)
         incident = service.get_incident(session=session, org_id=org_id, incident_id=incident_id)
         rows = [
             _notice_row(session, n)
@@ -275,7 +268,7 @@ def incident_state(
         )
     try:
         with tx() as session:
-            _, org_id = chrome_org(session, principal)
+            _, org_id = ui.chrome_and_org(session=session, principal=principal, path=PATH)
             service.change_state(
                 session=session,
                 org_id=org_id,
@@ -307,7 +300,7 @@ def _notice_page(
     status_code: int = 200,
 ) -> Response:
     with tx() as session:
-        chrome, org_id = chrome_org(session, principal)
+        chrome, org_id = ui.chrome_and_org(session=session, principal=principal, path=PATH)
         incident = service.get_incident(session=session, org_id=org_id, incident_id=incident_id)
         item = _incident_notice(session, org_id, incident_id, notice_id)
         row = _notice_row(session, item)
@@ -388,7 +381,7 @@ def notice_edit(
     draft = {"title": title, "body": body}
     try:
         with tx() as session:
-            _, org_id = chrome_org(session, principal)
+            _, org_id = ui.chrome_and_org(session=session, principal=principal, path=PATH)
             item = _incident_notice(session, org_id, incident_id, notice_id)
             if revision.isdigit() and int(revision) != item.revision:
                 raise Conflict(
@@ -435,7 +428,7 @@ def notice_approve(
         if not revision.isdigit():
             raise ValidationFailed("revision", message_ja="承認する版が指定されていません")
         with tx() as session:
-            _, org_id = chrome_org(session, principal)
+            _, org_id = ui.chrome_and_org(session=session, principal=principal, path=PATH)
             _incident_notice(session, org_id, incident_id, notice_id)
             notices.approve_notice(
                 session=session,
@@ -466,7 +459,7 @@ def notice_publish(
 ) -> Response:
     try:
         with tx() as session:
-            _, org_id = chrome_org(session, principal)
+            _, org_id = ui.chrome_and_org(session=session, principal=principal, path=PATH)
             _incident_notice(session, org_id, incident_id, notice_id)
             notices.publish_notice(
                 session=session,
@@ -489,7 +482,7 @@ def notice_publish(
 @router.get(f"{PATH}/{{incident_id:int}}/timeline", dependencies=CanRead)
 def incident_timeline(incident_id: int, principal: UserDep, tx: TxDep) -> Response:
     with tx() as session:
-        chrome, org_id = chrome_org(session, principal)
+        chrome, org_id = ui.chrome_and_org(session=session, principal=principal, path=PATH)
         incident = service.get_incident(session=session, org_id=org_id, incident_id=incident_id)
         events = service.timeline(session=session, org_id=org_id, incident_id=incident_id)
         return ui.page(
@@ -502,7 +495,7 @@ def incident_timeline(incident_id: int, principal: UserDep, tx: TxDep) -> Respon
 @router.get(f"{PATH}/{{incident_id:int}}/report", dependencies=CanRead)
 def incident_report(incident_id: int, principal: UserDep, tx: TxDep) -> Response:
     with tx() as session:
-        chrome, org_id = chrome_org(session, principal)
+        chrome, org_id = ui.chrome_and_org(session=session, principal=principal, path=PATH)
         incident = service.get_incident(session=session, org_id=org_id, incident_id=incident_id)
         report = incident.final_report if incident.state is IncidentState.closed else None
         return ui.page(

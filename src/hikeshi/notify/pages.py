@@ -40,10 +40,7 @@ UserDep = Annotated[Principal, Depends(require_user)]
 
 
 def _org_id(session: Session, principal: Principal) -> int:
-    org_id = ui.load_chrome(session=session, principal=principal, path=PATH).org_id
-    if org_id is None:
-        raise ValidationFailed("no organisation", message_ja="組織が割り当てられていません")
-    return org_id
+    return ui.chrome_and_org(session=session, principal=principal, path=PATH)[1]
 
 
 def _roster_page(

@@ -14,7 +14,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy.orm import Session
 
 from hikeshi.auth.permissions import Permission
 from hikeshi.deps import CtxDep, Principal, Require, Transaction, TxDep
@@ -64,13 +63,6 @@ NOTICES = {
     "deleted": "リスクを削除しました",
     "matrix": "優先度表を保存しました",
 }
-
-
-def _org_id(session: Session, principal: Principal) -> tuple[ui.Chrome, int]:
-    chrome = ui.load_chrome(session=session, principal=principal, path=PATH)
-    if chrome.org_id is None:
-        raise ValidationFailed("no organisation", message_ja="組織が割り当てられていません")
-    return chrome, chrome.org_id
 
 
 def _common(ctx: CtxDep, principal: Principal, matrix: service.Matrix) -> dict[str, Any]:
@@ -175,7 +167,7 @@ def risk_list(
 @router.get(f"{PATH}/export.csv", dependencies=READ)
 def export_csv(principal: UserDep, tx: TxDep, ctx: CtxDep) -> Response:
     with tx() as session:
-        _, org_id = _org_id(session, principal)
+        _, org_id = ui.chrome_and_org(session=session, principal=principal, path=PATH)
         data = service.export_csv(session=session, org_id=org_id, clock=ctx.clock)
     name = export_filename(service.today_jst(ctx.clock))
     return Response(
@@ -203,7 +195,7 @@ def _form_page(
     status_code: int = 200,
 ) -> Response:
     with tx() as session:
-        chrome, org_id = _org_id(session, principal)
+        chrome, org_id = ui.chrome_and_org(session=session, principal=principal, path=PATH)
         matrix = service.get_matrix(session=session, org_id=org_id)
         risk = None
         if risk_id is not None:
@@ -300,7 +292,7 @@ def create(
     try:
         data = _validate(form)
         with tx() as session:
-            _, org_id = _org_id(session, principal)
+            _, org_id = ui.chrome_and_org(session=session, principal=principal, path=PATH)
             service.create_risk(
                 session=session,
                 org_id=org_id,
@@ -342,7 +334,7 @@ def _import_page(
     status_code: int = 200,
 ) -> Response:
     with tx() as session:
-        chrome, org_id = _org_id(session, principal)
+        chrome, org_id = ui.chrome_and_org(session=session, principal=principal, path=PATH)
         matrix = service.get_matrix(session=session, org_id=org_id)
     return ui.page(
         "risks/import.html",
@@ -386,7 +378,7 @@ def import_submit(
         )
     try:
         with tx() as session:
-            _, org_id = _org_id(session, principal)
+            _, org_id = ui.chrome_and_org(session=session, principal=principal, path=PATH)
             created = service.import_csv(
                 session=session,
                 org_id=org_id,
@@ -423,7 +415,7 @@ def _matrix_page(
     status_code: int = 200,
 ) -> Response:
     with tx() as session:
-        chrome, org_id = _org_id(session, principal)
+        chrome, org_id = ui.chrome_and_org(session=session, principal=principal, path=PATH)
         matrix = service.get_matrix(session=session, org_id=org_id)
     return ui.page(
         "risks/matrix.html",
@@ -466,7 +458,7 @@ def matrix_submit(
             {"levels": levels, "extra_categories": extra.splitlines()}
         )
         with tx() as session:
-            _, org_id = _org_id(session, principal)
+            _, org_id = ui.chrome_and_org(session=session, principal=principal, path=PATH)
             service.set_matrix(
                 session=session,
                 org_id=org_id,
@@ -518,7 +510,7 @@ def update(
     try:
         data = _validate(form)
         with tx() as session:
-            _, org_id = _org_id(session, principal)
+            _, org_id = ui.chrome_and_org(session=session, principal=principal, path=PATH)
             service.update_risk(
                 session=session,
                 org_id=org_id,
@@ -555,6 +547,6 @@ def update(
 @router.post(f"{PATH}/{{risk_id}}/delete", dependencies=MANAGE)
 def delete(risk_id: int, principal: UserDep, tx: TxDep) -> Response:
     with tx() as session:
-        _, org_id = _org_id(session, principal)
+        _, org_id = ui.chrome_and_org(session=session, principal=principal, path=PATH)
         service.delete_risk(session=session, org_id=org_id, risk_id=risk_id)
     return RedirectResponse(f"{PATH}?notice=deleted", status_code=303)

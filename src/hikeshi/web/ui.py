@@ -25,6 +25,7 @@ from hikeshi.auth import service as auth_service
 from hikeshi.auth.permissions import Permission
 from hikeshi.clock import format_jst, to_jst
 from hikeshi.deps import Principal
+from hikeshi.errors import ValidationFailed
 
 WEB_DIR = Path(__file__).resolve().parent
 TEMPLATE_DIR = WEB_DIR / "templates"
@@ -182,6 +183,14 @@ def load_chrome(*, session: Session, principal: Principal, path: str) -> Chrome:
         current = orgs[0]
     nav = tuple(item for item in NAV if item.permission is None or principal.can(item.permission))
     return Chrome(principal=principal, orgs=orgs, current_org=current, nav=nav, active_path=path)
+
+
+def chrome_and_org(*, session: Session, principal: Principal, path: str) -> tuple[Chrome, int]:
+    """The header for ``path`` and the organisation the page works in (refused without one)."""
+    chrome = load_chrome(session=session, principal=principal, path=path)
+    if chrome.org_id is None:
+        raise ValidationFailed("no organisation", message_ja="組織が割り当てられていません")
+    return chrome, chrome.org_id
 
 
 # --- templates -------------------------------------------------------------------------------
