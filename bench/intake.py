@@ -4,11 +4,13 @@
 
 In one run, on one fresh database:
 
-1. single intake: a real uvicorn server (``hikeshi.main:create_app``, no access log, no worker);
-   ``--clients`` threads, each with its own keep-alive connection, POST one contact each
-   (a distinct idempotency key, a caller's phone number from a pool so customers are matched
-   or created, a subject and notes) for ``--seconds``; every 201 is a committed transaction
-   (synchronous_commit as the server has it, printed). Rate and p50/p99 latency.
+1. single intake: a real uvicorn server (``hikeshi.main:create_app``, ``--workers`` processes,
+   no access log, no job worker) loaded by ``wrk`` with ``--clients`` connections, each waiting
+   for its answer before sending the next (closed loop, as pgbench's clients do), for
+   ``--seconds`` after a warm-up. Every POST carries a distinct idempotency key and a caller's
+   phone number from a pool, so customers are matched or created. Every 2xx is a committed
+   transaction (synchronous_commit as the server has it, printed); the rows are counted in the
+   database afterwards. Rate and p50/p99 latency from wrk's histogram.
 2. ``pgbench`` with a custom script doing one INSERT of a similar row into a similar table
    (same unique key on the idempotency key), same concurrency (-c clients -j 2), same seconds;
    its tps and p99 (from the per-transaction log).
@@ -29,7 +31,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -207,49 +208,119 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[index]
 
 
+WRK_SCRIPT = r"""
+local next_id = 0
+setup = function(thread)
+  next_id = next_id + 1
+  thread:set("tid", next_id)
+end
+local counter = 0
+request = function()
+  counter = counter + 1
+  local p = (tid * 7919 + counter * 104729) % PHONES
+  local body = string.format(
+    '{"channel":"phone_in","idempotency_key":"%s-%d-%d","phone":"03-%04d-%04d",' ..
+    '"subject":"SUBJECT","notes":"NOTES","source":"bench"}',
+    RUN, tid, counter, 5000 + math.floor(p / 10000), p % 10000)
+  return wrk.format("POST", PATH, HEADERS, body)
+end
+"""
+
+
+def wrk_script(tmp: Path, run: str, path: str, token: str) -> Path:
+    lua = (
+        WRK_SCRIPT.replace("SUBJECT", SUBJECT)
+        .replace("NOTES", NOTES)
+        .replace("PHONES", str(PHONES))
+        .replace("RUN", f'"{run}"')
+        .replace("PATH", f'"{path}"')
+        .replace(
+            "HEADERS",
+            '{["Authorization"]="Bearer ' + token + '", ["Content-Type"]="application/json"}',
+        )
+    )
+    script = tmp / f"intake-{run}.lua"
+    script.write_text(lua, encoding="utf-8")
+    return script
+
+
+def _wrk_ms(value: str) -> float:
+    for unit, factor in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+        if value.endswith(unit):
+            return float(value[: -len(unit)]) * factor
+    return float(value)
+
+
 def single_intake(
-    base: str, org_id: int, token: str, clients: int, seconds: float, warmup: float
+    base: str,
+    org_id: int,
+    token: str,
+    clients: int,
+    seconds: float,
+    warmup: float,
+    tmp: Path,
 ) -> dict[str, float]:
+    """wrk (C, closed loop like pgbench: each connection waits for its answer) so that the
+    load generator takes as little as possible of the CPU the server and PostgreSQL share."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        sys.exit("wrk not found (Debian: apt-get install wrk)")
+    path = f"/api/v1/orgs/{org_id}/contacts"
+    threads = str(min(2, clients))
+    warm = wrk_script(tmp, uuid.uuid4().hex[:6], path, token)
+    subprocess.run(
+        [
+            wrk,
+            "-t",
+            threads,
+            "-c",
+            str(clients),
+            "-d",
+            f"{max(1, int(warmup))}s",
+            "-s",
+            str(warm),
+            base,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     run = uuid.uuid4().hex[:6]
-    headers = {"Authorization": f"Bearer {token}"}
-    path = f"{base}/api/v1/orgs/{org_id}/contacts"
-    latencies: list[list[float]] = [[] for _ in range(clients)]
-    errors = [0] * clients
-    start_at = time.perf_counter() + 0.5
-    measure_from = start_at + warmup
-    stop_at = measure_from + seconds
-
-    def worker(i: int) -> None:
-        with httpx.Client(headers=headers, timeout=30) as http:
-            n = 0
-            while time.perf_counter() < start_at:
-                time.sleep(0.001)
-            while True:
-                began = time.perf_counter()
-                if began >= stop_at:
-                    break
-                resp = http.post(path, json=contact_body(run, i, n))
-                ended = time.perf_counter()
-                n += 1
-                if resp.status_code != 201:
-                    errors[i] += 1
-                    continue
-                if began >= measure_from:
-                    latencies[i].append(ended - began)
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    flat = [x for per in latencies for x in per]
-    return {
-        "count": len(flat),
-        "rate": len(flat) / seconds,
-        "p50": statistics.median(flat) if flat else float("nan"),
-        "p99": percentile(flat, 99),
-        "errors": sum(errors),
-    }
+    script = wrk_script(tmp, run, path, token)
+    done = subprocess.run(
+        [
+            wrk,
+            "-t",
+            threads,
+            "-c",
+            str(clients),
+            "-d",
+            f"{int(seconds)}s",
+            "--latency",
+            "-s",
+            str(script),
+            base,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    out = {"p50": float("nan"), "p99": float("nan"), "errors": 0.0, "rate": float("nan")}
+    requests = 0.0
+    for line in done.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0] == "50%":
+            out["p50"] = _wrk_ms(parts[1]) / 1000
+        elif len(parts) == 2 and parts[0] == "99%":
+            out["p99"] = _wrk_ms(parts[1]) / 1000
+        elif line.strip().startswith("Non-2xx"):
+            out["errors"] = float(parts[-1])
+        elif "requests in" in line:
+            requests = float(parts[0])
+    out["count"] = requests - out["errors"]
+    out["rate"] = out["count"] / seconds
+    out["run"] = run  # type: ignore[assignment]
+    return out
 
 
 def run_pgbench(url: str, clients: int, seconds: int, tmp: Path) -> dict[str, float]:
@@ -352,6 +423,15 @@ def copy_rows(url: str, batches: int, size: int) -> dict[str, float]:
     return {"rows": rows, "rate": rows / elapsed, "seconds": elapsed}
 
 
+def count_contacts(url: str, run: str) -> int:
+    """Every 2xx answer must be a committed row: count them in the database."""
+    with psycopg.connect(libpq(url)) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM contacts WHERE idempotency_key LIKE %s", (f"{run}-%",)
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def server_setting(url: str, name: str) -> str:
     with psycopg.connect(libpq(url)) as conn:
         row = conn.execute(f"SHOW {name}").fetchone()
@@ -364,7 +444,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--warmup", type=float, default=2.0)
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--batches", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--keep", action="store_true", help="keep the database")
@@ -384,7 +464,10 @@ def main() -> None:
             server = start_server(url, port, args.workers, tmp)
             base = f"http://127.0.0.1:{port}"
             try:
-                single = single_intake(base, org_id, token, args.clients, args.seconds, args.warmup)
+                single = single_intake(
+                    base, org_id, token, args.clients, args.seconds, args.warmup, tmp
+                )
+                stored = count_contacts(url, str(single.pop("run")))
                 pgb = run_pgbench(url, args.clients, args.seconds, tmp)
                 batch = batch_intake(base, org_id, token, args.batches, args.batch_size)
                 copy = copy_rows(url, args.batches, args.batch_size)
@@ -399,7 +482,8 @@ def main() -> None:
     batch_ratio = batch["rate"] / copy["rate"] if copy["rate"] else float("nan")
     print(
         f"single intake over HTTP: {single['rate']:.0f} contacts/s with {args.clients} clients "
-        f"for {args.seconds} s ({single['count']:.0f} committed, {single['errors']:.0f} errors), "
+        f"for {args.seconds} s ({single['count']:.0f} answered 2xx, {stored} rows in the "
+        f"database, {single['errors']:.0f} errors), "
         f"p50 {single['p50'] * 1000:.1f} ms, p99 {single['p99'] * 1000:.1f} ms "
         f"(uvicorn workers: {args.workers})"
     )

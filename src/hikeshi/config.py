@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     serial_check_per_minute: int = Field(default=10, ge=1)
     # Sign-in attempts per client address and e-mail in 5 minutes (slows password guessing).
     login_attempts_per_5_minutes: int = Field(default=10, ge=1)
+    # Single-contact intake: concurrent requests share one transaction (group commit).
+    intake_max_batch: int = Field(default=500, ge=1, le=10_000)
+    intake_writers: int = Field(default=2, ge=1, le=16)
+    # A verified API token is trusted for this long before it is looked up again, so a revoked
+    # token stops working within this many seconds on every server.
+    api_token_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     public_base_url: str = "http://127.0.0.1:8000"
     # Extra playbook pack directories, searched after the shipped packs (os.pathsep-separated).
     playbook_dirs: str = ""

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from hikeshi.audit.service import make_audited_session_factory
+from hikeshi.auth.token_cache import TokenCache
 from hikeshi.clock import Clock, SystemClock
 from hikeshi.config import Settings
+from hikeshi.contacts.group_commit import IntakeCommitter
 from hikeshi.db import make_engine
 from hikeshi.events import service as events
 from hikeshi.events.bus import LocalBus, make_bus
@@ -29,6 +32,10 @@ class AppContext:
     # Shared through Redis when it is configured, so every process counts the same attempts.
     serial_check_limiter: RateLimiter
     login_limiter: RateLimiter
+    # Single-contact intake (group commit); writer threads start with the first request.
+    intake: IntakeCommitter
+    # Verified API tokens → their principal, for api_token_cache_seconds.
+    token_cache: TokenCache[Any]
 
     @classmethod
     def build(cls, settings: Settings, *, clock: Clock | None = None) -> AppContext:
@@ -57,7 +64,15 @@ class AppContext:
                 clock=clock,
                 redis_url=settings.redis_url,
             ),
+            intake=IntakeCommitter(
+                sessions,
+                clock,
+                max_batch=settings.intake_max_batch,
+                writers=settings.intake_writers,
+            ),
+            token_cache=TokenCache(settings.api_token_cache_seconds),
         )
 
     def dispose(self) -> None:
+        self.intake.close()
         self.engine.dispose()

@@ -7,10 +7,11 @@ import hmac
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from hikeshi.audit.service import Actor, record_in_own_transaction, set_actor
 from hikeshi.auth import service as auth_service
@@ -25,7 +26,7 @@ CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 
 
-def get_ctx(request: Request) -> AppContext:
+async def get_ctx(request: Request) -> AppContext:
     ctx: AppContext = request.app.state.ctx
     return ctx
 
@@ -100,29 +101,28 @@ def _principal_from_user(
     )
 
 
-def load_principal(request: Request, ctx: CtxDep) -> Principal | None:
-    """Bearer token first (integrations), then the session cookie (browsers)."""
-    auth = request.headers.get("authorization", "")
-    if auth.lower().startswith("bearer "):
-        raw = auth[7:].strip()
-        with ctx.sessions() as session:
-            token = auth_service.resolve_api_token(session=session, raw=raw, clock=ctx.clock)
-            if token is not None:
-                principal = Principal(
-                    kind="token",
-                    id=token.id,
-                    label=f"token:{token.prefix}",
-                    role=token.role,
-                    department=None,
-                    org_ids=frozenset({token.org_id}),
-                )
-                session.commit()
-                return principal
-        _refuse(ctx, request, "auth.token_rejected", reason="unknown, revoked or expired token")
-        raise AuthenticationRequired()
-    raw_cookie = request.cookies.get(ctx.settings.session_cookie_name)
-    if not raw_cookie:
-        return None
+def _principal_from_token(ctx: AppContext, raw: str) -> Principal | None:
+    cached = cast(Principal | None, ctx.token_cache.get(raw))
+    if cached is not None:
+        return cached
+    with ctx.sessions() as session:
+        token = auth_service.resolve_api_token(session=session, raw=raw, clock=ctx.clock)
+        if token is None:
+            return None
+        principal = Principal(
+            kind="token",
+            id=token.id,
+            label=f"token:{token.prefix}",
+            role=token.role,
+            department=None,
+            org_ids=frozenset({token.org_id}),
+        )
+        session.commit()
+    ctx.token_cache.put(raw, principal)
+    return principal
+
+
+def _principal_from_cookie(ctx: AppContext, request: Request, raw_cookie: str) -> Principal | None:
     with ctx.sessions() as session:
         web = auth_service.load_web_session(session=session, raw=raw_cookie, clock=ctx.clock)
         if web is None:
@@ -146,6 +146,29 @@ def load_principal(request: Request, ctx: CtxDep) -> Principal | None:
         return principal
 
 
+async def load_principal(request: Request, ctx: CtxDep) -> Principal | None:
+    """Bearer token first (integrations), then the session cookie (browsers).
+
+    Async so that a request whose token is in the cache never waits for a thread; database
+    work runs in the thread pool."""
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        raw = auth[7:].strip()
+        principal = cast(Principal | None, ctx.token_cache.get(raw))
+        if principal is None:
+            principal = await run_in_threadpool(_principal_from_token, ctx, raw)
+        if principal is not None:
+            return principal
+        await run_in_threadpool(
+            _refuse, ctx, request, "auth.token_rejected", reason="unknown, revoked or expired token"
+        )
+        raise AuthenticationRequired()
+    raw_cookie = request.cookies.get(ctx.settings.session_cookie_name)
+    if not raw_cookie:
+        return None
+    return await run_in_threadpool(_principal_from_cookie, ctx, request, raw_cookie)
+
+
 OptionalPrincipal = Annotated[Principal | None, Depends(load_principal)]
 
 
@@ -165,7 +188,8 @@ async def require_principal(
             sent = value if isinstance(value, str) else None
         expected = principal.csrf_token or ""
         if not sent or not hmac.compare_digest(sent, expected):
-            _refuse(
+            await run_in_threadpool(
+                _refuse,
                 ctx,
                 request,
                 "auth.csrf_rejected",
@@ -186,10 +210,11 @@ class Require:
     def __init__(self, *permissions: Permission) -> None:
         self.permissions = permissions
 
-    def __call__(self, request: Request, ctx: CtxDep, principal: CurrentPrincipal) -> None:
+    async def __call__(self, request: Request, ctx: CtxDep, principal: CurrentPrincipal) -> None:
         missing = [p for p in self.permissions if not principal.can(p)]
         if missing:
-            _refuse(
+            await run_in_threadpool(
+                _refuse,
                 ctx,
                 request,
                 "auth.permission_denied",
@@ -206,13 +231,14 @@ class OrgScope:
     principal: Principal
 
 
-def require_org(
+async def require_org(
     org_id: int, request: Request, ctx: CtxDep, principal: CurrentPrincipal
 ) -> OrgScope:
     """Path ``{org_id}``: the principal must be assigned to it. Answers 404 so that the
     existence of another client's organisation is not revealed."""
     if org_id not in principal.org_ids:
-        _refuse(
+        await run_in_threadpool(
+            _refuse,
             ctx,
             request,
             "auth.org_denied",

@@ -46,7 +46,7 @@ from hikeshi.incidents.public import router as public_router
 from hikeshi.jobs.worker import start_worker_thread
 from hikeshi.notify.api import router as notify_router
 from hikeshi.notify.pages import router as notify_pages_router
-from hikeshi.observability import request_middleware
+from hikeshi.observability import RequestMiddleware
 from hikeshi.risks.api import router as risks_router
 from hikeshi.risks.pages import router as risks_pages_router
 from hikeshi.web.pages import render_error, static_files
@@ -99,7 +99,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.ctx = ctx
-    app.middleware("http")(request_middleware)
+    app.add_middleware(RequestMiddleware)
 
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(auth_global_router)

@@ -7,13 +7,12 @@ import logging
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from prometheus_client import Counter, Histogram
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUESTS = Counter("hikeshi_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("hikeshi_http_request_seconds", "HTTP request latency", ["method", "route"])
@@ -67,28 +66,52 @@ def configure_logging(*, level: str = "INFO", json_lines: bool = True) -> None:
 access_log = logging.getLogger("hikeshi.http")
 
 
-async def request_middleware(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-    request.state.request_id = request_id
-    started = time.perf_counter()
-    response = await call_next(request)
-    elapsed = time.perf_counter() - started
-    route = request.scope.get("route")
-    template = getattr(route, "path", "unmatched")
-    REQUESTS.labels(request.method, template, str(response.status_code)).inc()
-    LATENCY.labels(request.method, template).observe(elapsed)
-    response.headers["x-request-id"] = request_id
-    if template not in ("/healthz", "/metrics"):
-        access_log.info(
-            "request",
-            extra={
-                "request_id": request_id,
-                "method": request.method,
-                "route": template,
-                "status": response.status_code,
-                "ms": round(elapsed * 1000, 1),
-            },
-        )
-    return response
+class RequestMiddleware:
+    """Request id, metrics and the access log line, as plain ASGI middleware (Starlette's
+    ``BaseHTTPMiddleware`` runs every request through an extra task and stream copy)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = ""
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                request_id = value.decode("latin-1")[:200]
+                break
+        request_id = request_id or uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = MutableHeaders(scope=message)
+                headers["x-request-id"] = request_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = scope.get("route")
+            template = getattr(route, "path", "unmatched")
+            method = scope["method"]
+            REQUESTS.labels(method, template, str(status)).inc()
+            LATENCY.labels(method, template).observe(elapsed)
+            if template not in ("/healthz", "/metrics"):
+                access_log.info(
+                    "request",
+                    extra={
+                        "request_id": request_id,
+                        "method": method,
+                        "route": template,
+                        "status": status,
+                        "ms": round(elapsed * 1000, 1),
+                    },
+                )

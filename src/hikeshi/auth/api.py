@@ -116,4 +116,7 @@ def revoke_token(org: CurrentOrg, token_id: int, tx: TxDep, ctx: CtxDep) -> Toke
         token = service.revoke_token(
             session=session, org_id=org.org_id, token_id=token_id, clock=ctx.clock
         )
-        return TokenPublic.model_validate(token)
+        out = TokenPublic.model_validate(token)
+    # This server forgets it at once; others within api_token_cache_seconds.
+    ctx.token_cache.clear()
+    return out

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Header, Response
 from sqlalchemy.orm import Session
 
 from hikeshi.auth.permissions import Permission
-from hikeshi.contacts import service
+from hikeshi.contacts import intake, service
 from hikeshi.contacts.models import Classification, Contact, ContactStatus, Customer, Priority
 from hikeshi.contacts.normalise import display_phone
 from hikeshi.contacts.schemas import (
@@ -52,30 +52,28 @@ def _contacts(items: list[Contact] | tuple[Contact, ...]) -> ContactsPublic:
         201: {"description": "Created"},
     },
 )
-def create_contact(
+async def create_contact(
     org: CurrentOrg,
     body: ContactCreate,
-    tx: TxDep,
     ctx: CtxDep,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> IntakeResponse:
-    with tx() as session:
-        result = service.intake(
-            session=session,
-            org_id=org.org_id,
-            data=body,
-            idempotency_key=body.idempotency_key or idempotency_key,
-            operator_id=org.principal.user_id,
-            operator_label=org.principal.label,
-            clock=ctx.clock,
-        )
-        out = IntakeResponse(
-            created=result.created, contact=ContactPublic.model_validate(result.contact)
-        )
+    """One contact, answered once it is durably committed. Concurrent requests share one
+    transaction (group commit), so a webhook burst costs one commit per batch, not per contact."""
+    request = intake.prepare(
+        org_id=org.org_id,
+        data=body,
+        key=body.idempotency_key or idempotency_key,
+        operator_id=org.principal.user_id,
+        operator_label=org.principal.label,
+        actor=org.principal.actor,
+        clock=ctx.clock,
+    )
+    result = await ctx.intake.intake(request)
     if not result.created:
         response.status_code = 200
-    return out
+    return IntakeResponse(created=result.created, contact=ContactPublic.model_validate(result.row))
 
 
 @router.post(
@@ -100,7 +98,7 @@ def create_contacts_bulk(
             operator_label=org.principal.label,
             clock=ctx.clock,
         )
-        ids = [r.contact.id for r in results]
+        ids = [r.contact_id for r in results]
     created = sum(1 for r in results if r.created)
     if created == 0:
         response.status_code = 200

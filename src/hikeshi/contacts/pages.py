@@ -361,7 +361,7 @@ def console_create(
                 operator_label=principal.label,
                 clock=ctx.clock,
             )
-            new_id = result.contact.id
+            new_id = result.contact_id
     except (ValidationFailed, NotFound) as exc:
         return again(exc, exc.fields)
     return _back(new_id, "created" if result.created else "exists", incident_id)

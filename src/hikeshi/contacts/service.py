@@ -12,14 +12,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import ColumnElement, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from hikeshi.audit.service import get_actor
 from hikeshi.clock import Clock, format_jst
+from hikeshi.contacts import intake as intake_core
+from hikeshi.contacts.intake import IntakeResult, naive_time_error
 from hikeshi.contacts.models import (
     CLASSIFICATION_LABELS_JA,
     Classification,
@@ -28,15 +28,14 @@ from hikeshi.contacts.models import (
     Customer,
     Priority,
 )
-from hikeshi.contacts.normalise import normalise_email, normalise_phone
+from hikeshi.contacts.normalise import normalise_phone
 from hikeshi.contacts.schemas import ContactCreate, ContactUpdate
-from hikeshi.errors import HikeshiError, NotFound, ValidationFailed
+from hikeshi.errors import AuditRequired, NotFound, ValidationFailed
 from hikeshi.events.service import publish_after_commit
 from hikeshi.incidents.models import Incident, IncidentState
 
 EVENT_HELP = "contact.help_requested"
 EVENT_CREATED = "contact.created"
-_RETRIES = 3
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -155,221 +154,7 @@ def active_incidents(*, session: Session, org_id: int) -> Sequence[Incident]:
     ).all()
 
 
-# --- intake -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class IntakeResult:
-    contact: Contact
-    created: bool
-
-
-@dataclass
-class _Prepared:
-    index: int
-    data: ContactCreate
-    key: str | None
-    phone: str | None
-    email: str | None
-    started_at: datetime
-
-
-class _Errors:
-    """Field errors of a whole request, so bulk intake names every bad item at once."""
-
-    def __init__(self, single: bool) -> None:
-        self.single = single
-        self.fields: dict[str, object] = {}
-        self.first: HikeshiError | None = None
-
-    def name(self, index: int, field: str) -> str:
-        return field if self.single else f"items.{index}.{field}"
-
-    def add(self, exc: HikeshiError) -> None:
-        self.fields.update(exc.fields)
-        if self.first is None:
-            self.first = exc
-
-    def raise_if_any(self) -> None:
-        if self.first is None:
-            return
-        if self.single:
-            raise self.first
-        raise ValidationFailed(
-            f"{len(self.fields)} invalid field(s): {', '.join(sorted(self.fields))}; "
-            "nothing was written",
-            message_ja=f"{len(self.fields)}件の入力エラーがあります。1件も登録していません",
-            fields=self.fields,
-        )
-
-
-def _prepare(
-    index: int, data: ContactCreate, key: str | None, errors: _Errors, clock: Clock
-) -> _Prepared | None:
-    ok = True
-    phone = email = None
-    try:
-        phone = normalise_phone(data.phone, field=errors.name(index, "phone"))
-    except ValidationFailed as exc:
-        errors.add(exc)
-        ok = False
-    try:
-        email = normalise_email(data.email, field=errors.name(index, "email"))
-    except ValidationFailed as exc:
-        errors.add(exc)
-        ok = False
-    started = data.started_at or clock.now()
-    if started.tzinfo is None:
-        errors.add(_naive(errors.name(index, "started_at")))
-        ok = False
-    elif data.ended_at is not None:
-        if data.ended_at.tzinfo is None:
-            errors.add(_naive(errors.name(index, "ended_at")))
-            ok = False
-        elif data.ended_at < started:
-            field = errors.name(index, "ended_at")
-            errors.add(
-                ValidationFailed(
-                    f"{field}: ends before it starts",
-                    message_ja="終了日時が開始日時より前です",
-                    fields={field: "must not be before started_at"},
-                )
-            )
-            ok = False
-    if not ok:
-        return None
-    return _Prepared(index, data, key or data.idempotency_key, phone, email, started)
-
-
-def _naive(field: str) -> ValidationFailed:
-    return ValidationFailed(
-        f"{field}: a time zone is required",
-        message_ja="日時にはタイムゾーン（+09:00 など）が必要です",
-        fields={field: "a time zone is required"},
-    )
-
-
-def _check_references(
-    session: Session, org_id: int, items: Sequence[_Prepared], errors: _Errors
-) -> None:
-    customer_ids = {p.data.customer_id for p in items if p.data.customer_id is not None}
-    incident_ids = {p.data.incident_id for p in items if p.data.incident_id is not None}
-    known_customers: set[int] = set()
-    known_incidents: set[int] = set()
-    if customer_ids:
-        known_customers = set(
-            session.scalars(
-                select(Customer.id).where(Customer.org_id == org_id, Customer.id.in_(customer_ids))
-            )
-        )
-    if incident_ids:
-        known_incidents = set(
-            session.scalars(
-                select(Incident.id).where(Incident.org_id == org_id, Incident.id.in_(incident_ids))
-            )
-        )
-    for p in items:
-        if p.data.customer_id is not None and p.data.customer_id not in known_customers:
-            field = errors.name(p.index, "customer_id")
-            errors.add(
-                NotFound(
-                    f"{field}: customer {p.data.customer_id} not found",
-                    message_ja="お客様が見つかりません",
-                    fields={field: p.data.customer_id},
-                )
-            )
-        if p.data.incident_id is not None and p.data.incident_id not in known_incidents:
-            field = errors.name(p.index, "incident_id")
-            errors.add(
-                NotFound(
-                    f"{field}: incident {p.data.incident_id} not found",
-                    message_ja="インシデントが見つかりません",
-                    fields={field: p.data.incident_id},
-                )
-            )
-
-
-def _existing_by_key(session: Session, org_id: int, keys: set[str]) -> dict[str, Contact]:
-    if not keys:
-        return {}
-    rows = session.scalars(
-        select(Contact).where(Contact.org_id == org_id, Contact.idempotency_key.in_(keys))
-    )
-    return {c.idempotency_key: c for c in rows if c.idempotency_key is not None}
-
-
-def _resolve_customers(
-    session: Session, org_id: int, items: Sequence[_Prepared], clock: Clock
-) -> dict[int, int | None]:
-    """Customer id per item index: the given one, else matched by phone or e-mail, else new."""
-    phones = {p.phone for p in items if p.phone and p.data.customer_id is None}
-    emails = {p.email for p in items if p.email and p.data.customer_id is None}
-    by_phone: dict[str, Customer] = {}
-    by_email: dict[str, Customer] = {}
-    if phones or emails:
-        conditions = []
-        if phones:
-            conditions.append(Customer.phone_e164.in_(phones))
-        if emails:
-            conditions.append(Customer.email.in_(emails))
-        found = session.scalars(
-            select(Customer)
-            .where(Customer.org_id == org_id, or_(*conditions))
-            .order_by(Customer.id)
-        ).all()
-        for customer in found:
-            if customer.phone_e164:
-                by_phone.setdefault(customer.phone_e164, customer)
-            if customer.email:
-                by_email.setdefault(customer.email, customer)
-    now = clock.now()
-    chosen: dict[int, Customer | int | None] = {}
-    for p in items:
-        if p.data.customer_id is not None:
-            chosen[p.index] = p.data.customer_id
-            continue
-        match: Customer | None = (by_phone.get(p.phone) if p.phone else None) or (
-            by_email.get(p.email) if p.email else None
-        )
-        name = (p.data.name or "").strip()
-        kana = (p.data.name_kana or "").strip()
-        if match is None:
-            if not (p.phone or p.email or name):
-                chosen[p.index] = None
-                continue
-            customer = Customer(
-                org_id=org_id,
-                name=name,
-                name_kana=kana,
-                phone_e164=p.phone,
-                email=p.email,
-                notes="",
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(customer)
-        else:
-            customer = match
-            # Fill what the record lacks; never overwrite what an operator confirmed.
-            changed = False
-            for attr, value in (
-                ("phone_e164", p.phone),
-                ("email", p.email),
-                ("name", name),
-                ("name_kana", kana),
-            ):
-                if value and not getattr(customer, attr):
-                    setattr(customer, attr, value)
-                    changed = True
-            if changed:
-                customer.updated_at = now
-        if customer.phone_e164:
-            by_phone.setdefault(customer.phone_e164, customer)
-        if customer.email:
-            by_email.setdefault(customer.email, customer)
-        chosen[p.index] = customer
-    session.flush()
-    return {i: (c.id if isinstance(c, Customer) else c) for i, c in chosen.items()}
+# --- intake (the set-based core is hikeshi.contacts.intake) ---------------------------------
 
 
 def intake_many(
@@ -386,95 +171,29 @@ def intake_many(
     """All-or-nothing intake of many contacts in the caller's transaction.
 
     Every item is validated first; any error raises (naming ``items.<i>.<field>``) before a row
-    is written. An item whose idempotency key is already stored (or repeated earlier in the same
-    request) answers with that contact and ``created=False``. Two concurrent requests with the
-    same key never make two contacts: the unique constraint refuses the loser, whose savepoint
-    is rolled back and who then answers with the winner's contact.
+    is written. Replays answer with the stored contact and ``created=False``.
     """
-    errors = _Errors(single)
-    prepared: list[_Prepared] = []
-    for i, data in enumerate(items):
-        key = keys[i] if keys is not None else None
-        p = _prepare(i, data, key, errors, clock)
-        if p is not None:
-            prepared.append(p)
-    _check_references(session, org_id, prepared, errors)
-    errors.raise_if_any()
-
-    for attempt in range(_RETRIES):
-        existing = _existing_by_key(session, org_id, {p.key for p in prepared if p.key})
-        try:
-            with session.begin_nested():
-                return _store(
-                    session, org_id, prepared, existing, operator_id, operator_label, clock
-                )
-        except IntegrityError:
-            # A concurrent request stored one of the keys first: look again and answer with it.
-            if attempt == _RETRIES - 1:
-                raise
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _store(
-    session: Session,
-    org_id: int,
-    prepared: Sequence[_Prepared],
-    existing: dict[str, Contact],
-    operator_id: int | None,
-    operator_label: str,
-    clock: Clock,
-) -> list[IntakeResult]:
-    fresh = [p for p in prepared if not (p.key and p.key in existing)]
-    seen: dict[str, Contact] = {}
-    keys_in_request: set[str] = set()
-    unique_fresh = []
-    for p in fresh:
-        if p.key and p.key in keys_in_request:
-            continue  # repeated in the same request: answered with the first below
-        if p.key:
-            keys_in_request.add(p.key)
-        unique_fresh.append(p)
-    customers = _resolve_customers(session, org_id, unique_fresh, clock) if unique_fresh else {}
-    now = clock.now()
-    created: dict[int, Contact] = {}
-    for p in unique_fresh:
-        d = p.data
-        contact = Contact(
-            org_id=org_id,
-            idempotency_key=p.key,
-            customer_id=customers.get(p.index),
-            incident_id=d.incident_id,
-            channel=d.channel,
-            classification=d.classification,
-            priority=d.priority,
-            status=ContactStatus.open,
-            subject=d.subject.strip(),
-            notes=d.notes,
-            transcript=d.transcript,
-            operator_id=operator_id,
-            operator_label=operator_label,
-            source=d.source,
-            started_at=p.started_at,
-            ended_at=d.ended_at,
-            help_requested_at=None,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(contact)
-        created[p.index] = contact
-        if p.key:
-            seen[p.key] = contact
-    session.flush()
-    out: list[IntakeResult] = []
-    for p in prepared:
-        if p.index in created:
-            out.append(IntakeResult(created[p.index], created=True))
-        elif p.key and p.key in existing:
-            out.append(IntakeResult(existing[p.key], created=False))
-        else:
-            assert p.key is not None
-            out.append(IntakeResult(seen[p.key], created=False))
-    return out
+    actor = get_actor(session)
+    if actor is None:
+        raise AuditRequired("contact intake needs an actor on the session")
+    requests = intake_core.prepare_many(
+        org_id=org_id,
+        items=items,
+        keys=keys,
+        operator_id=operator_id,
+        operator_label=operator_label,
+        actor=actor,
+        clock=clock,
+        single=single,
+        session=session,
+    )
+    session.flush()  # the core writes with Core statements after what the session holds
+    outcomes = intake_core.store(
+        session=session, requests=requests, clock=clock, all_or_nothing=True
+    )
+    # Customers the core filled in may sit stale in this session's identity map.
+    session.expire_all()
+    return [o for o in outcomes if isinstance(o, IntakeResult)]
 
 
 def intake(
@@ -524,7 +243,7 @@ def update_contact(
     ended = values.get("ended_at")
     if ended is not None:
         if ended.tzinfo is None:
-            raise _naive("ended_at")
+            raise naive_time_error("ended_at")
         if ended < contact.started_at:
             raise ValidationFailed(
                 "ended_at: ends before it starts",

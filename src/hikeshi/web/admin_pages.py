@@ -279,6 +279,7 @@ def revoke_token(token_id: int, principal: CurrentPrincipal, tx: TxDep, ctx: Ctx
             token_id=token_id,
             clock=ctx.clock,
         )
+    ctx.token_cache.clear()  # this server at once; others within api_token_cache_seconds
     return RedirectResponse("/admin/tokens?notice=token_revoked", status_code=303)
 
 

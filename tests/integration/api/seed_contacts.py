@@ -33,5 +33,5 @@ def seed(*, session: Session, org_id: int, clock: Clock) -> dict[str, int]:
         operator_label="seed",
         clock=clock,
     )
-    assert result.contact.customer_id is not None
-    return {"contact_id": result.contact.id, "customer_id": result.contact.customer_id}
+    assert result.customer_id is not None
+    return {"contact_id": result.contact_id, "customer_id": result.customer_id}
