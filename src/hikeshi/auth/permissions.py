@@ -36,6 +36,15 @@ class Permission(enum.StrEnum):
     decisions_approve = "decisions:approve"  # above-authority refunds and compensation
     policies_manage = "policies:manage"  # escalation policies and the authority matrix
     kpis_read = "kpis:read"
+    # Capacity and people (issue 7)
+    staffing_view = "staffing:view"
+    staffing_manage = "staffing:manage"  # adjust parameters, adopt a plan version
+    wellbeing_view = "wellbeing:view"  # who needs care now (no stress-check answers)
+    # Stress-check answers: readable only by people the organisation designates (産業保健),
+    # checked per user on top of this permission, which no role holds by default.
+    stress_check_read = "stress_check:read"
+    # Japanese triage and live calls (issue 5)
+    calls_stream = "calls:stream"  # a telephony transcription stream posts utterances
 
 
 _BASE = frozenset(
@@ -46,7 +55,7 @@ _BASE = frozenset(
         Permission.cases_read,
     }
 )
-_FLOOR = frozenset({Permission.contacts_write, Permission.cases_escalate})
+_FLOOR = frozenset({Permission.contacts_write, Permission.cases_escalate, Permission.calls_stream})
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.operator: _BASE | _FLOOR,
@@ -67,6 +76,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.cases_manage,
         Permission.decisions_approve,
         Permission.kpis_read,
+        Permission.staffing_view,
+        Permission.wellbeing_view,
+        Permission.calls_stream,
     },
     Role.manager: _BASE
     | {
@@ -86,8 +98,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.decisions_approve,
         Permission.policies_manage,
         Permission.kpis_read,
+        Permission.staffing_view,
+        Permission.staffing_manage,
+        Permission.wellbeing_view,
+        Permission.calls_stream,
     },
-    Role.admin: frozenset(Permission),
+    Role.admin: frozenset(Permission) - {Permission.stress_check_read},
 }
 
 

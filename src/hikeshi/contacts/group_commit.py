@@ -23,6 +23,7 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hikeshi.clock import Clock
@@ -31,6 +32,7 @@ from hikeshi.errors import HikeshiError
 
 log = logging.getLogger(__name__)
 _STOP = object()
+_RETRIES = 3
 
 
 class IntakeCommitter:
@@ -122,11 +124,23 @@ class IntakeCommitter:
             _settle(future, outcome)
 
     def _commit(self, requests: list[IntakeRequest]) -> list[IntakeResult | HikeshiError]:
-        with self._sessions() as session:
-            outcomes = store(
-                session=session, requests=requests, clock=self._clock, all_or_nothing=False
-            )
-            session.commit()
+        for attempt in range(_RETRIES):
+            try:
+                with self._sessions() as session:
+                    outcomes = store(
+                        session=session,
+                        requests=requests,
+                        clock=self._clock,
+                        all_or_nothing=False,
+                        savepoint=False,
+                    )
+                    session.commit()
+                break
+            except IntegrityError:
+                # Another writer stored one of these keys first: run again, which answers
+                # those requests with the stored contact.
+                if attempt == _RETRIES - 1:
+                    raise
         self.batches += 1
         self.items += len(requests)
         return outcomes

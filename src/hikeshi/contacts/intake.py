@@ -202,13 +202,20 @@ def _many_failed(fields: Mapping[str, object]) -> ValidationFailed:
 
 
 def store(
-    *, session: Session, requests: Sequence[IntakeRequest], clock: Clock, all_or_nothing: bool
+    *,
+    session: Session,
+    requests: Sequence[IntakeRequest],
+    clock: Clock,
+    all_or_nothing: bool,
+    savepoint: bool = True,
 ) -> list[IntakeResult | HikeshiError]:
     """Store a batch in the caller's transaction; one outcome per request, in order.
 
     A request naming an unknown customer or incident gets its error as its outcome; with
     ``all_or_nothing`` the first such error is raised (naming every bad field) before anything is
-    written. The caller commits.
+    written. The caller commits. Without ``savepoint`` (a transaction of the caller's own that
+    holds nothing else) a lost idempotency race raises IntegrityError for the caller to retry
+    the whole transaction, saving two round trips per batch.
     """
     outcomes: list[IntakeResult | HikeshiError | None] = [None] * len(requests)
     for i, error in _reference_errors(session, requests).items():
@@ -221,18 +228,28 @@ def store(
         first = next(o for o in outcomes if isinstance(o, HikeshiError))
         raise first if len(requests) == 1 else _many_failed(fields)
     todo = [(i, r) for i, r in enumerate(requests) if outcomes[i] is None]
+    batch = [r for _, r in todo]
+    if savepoint:
+        stored = _store_in_savepoint(session, batch, clock)
+    else:
+        stored = _store_once(session, batch, clock)
+    for (i, _), result in zip(todo, stored, strict=True):
+        outcomes[i] = result
+    return [o for o in outcomes if o is not None]
+
+
+def _store_in_savepoint(
+    session: Session, batch: Sequence[IntakeRequest], clock: Clock
+) -> list[IntakeResult]:
     for attempt in range(_RETRIES):
         try:
             with session.begin_nested():
-                stored = _store_once(session, [r for _, r in todo], clock)
-            break
+                return _store_once(session, batch, clock)
         except IntegrityError:
             # A concurrent writer stored one of the keys first: look again and answer with it.
             if attempt == _RETRIES - 1:
                 raise
-    for (i, _), result in zip(todo, stored, strict=True):
-        outcomes[i] = result
-    return [o for o in outcomes if o is not None]
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _reference_errors(
